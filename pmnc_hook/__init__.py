@@ -1,0 +1,49 @@
+"""pmnc_hook: reloadable application modules behind the ``pmnc`` facade.
+
+``pmnc.bar.f(x)`` calls the current version of ``bar.py``; if the file changed, the access is
+where the new version is loaded. See README.md and docs/ for the model.
+"""
+
+from __future__ import annotations
+
+from ._errors import (
+    DirectiveError,
+    ModuleLoadError,
+    PmncHookError,
+    PmncHookWarning,
+)
+from ._events import ReloadEvent
+from ._facade import pmnc
+from ._hook import Hook, install, on_reload, refresh, status, uninstall
+from ._registry import ModuleStatus
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+    except ImportError:  # pragma: no cover
+        return "0+unknown"
+    try:
+        return version("pmnc_hook")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+__version__ = _version()
+
+__all__ = (
+    "DirectiveError",
+    "Hook",
+    "ModuleLoadError",
+    "ModuleStatus",
+    "PmncHookError",
+    "PmncHookWarning",
+    "ReloadEvent",
+    "__version__",
+    "install",
+    "on_reload",
+    "pmnc",
+    "refresh",
+    "status",
+    "uninstall",
+)

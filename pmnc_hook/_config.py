@@ -1,0 +1,65 @@
+"""Settings: one dataclass, and the one place every ``PMNC_HOOK_*`` variable is read."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Optional
+
+__all__ = ("DEFAULT_DRAIN_TIMEOUT", "DEFAULT_POLL_FALLBACK", "SETTLE_SECONDS", "EnvSettings")
+
+DEFAULT_DRAIN_TIMEOUT = 5.0
+# Polling interval used when the native watcher cannot run and the user set none.
+DEFAULT_POLL_FALLBACK = 1.0
+# Quiet time after the last change event before a file is read (editors write in steps).
+SETTLE_SECONDS = 0.02
+
+ENV_PATH = "PMNC_HOOK_PATH"
+ENV_POLL = "PMNC_HOOK_POLL"
+ENV_STRICT = "PMNC_HOOK_STRICT"
+ENV_LOG_LEVEL = "PMNC_HOOK_LOG_LEVEL"
+ENV_TYPECHECK = "PMNC_HOOK_TYPECHECK"
+
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def _flag(value: Optional[str]) -> bool:
+    return value is not None and value.strip().lower() not in _FALSE
+
+
+@dataclass(frozen=True)
+class EnvSettings:
+    """What the ``PMNC_HOOK_*`` environment variables say; ``None`` where one is unset."""
+
+    paths: Optional[tuple[str, ...]]
+    poll: Optional[float]
+    strict: bool
+    log_level: Optional[str]
+    typecheck: bool
+
+    @classmethod
+    def read(cls, environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
+        """Read the variables from ``environ`` (default ``os.environ``); raise ValueError if bad."""
+        env = os.environ if environ is None else environ
+        raw_path = env.get(ENV_PATH)
+        paths: Optional[tuple[str, ...]] = None
+        if raw_path is not None and raw_path.strip():
+            paths = tuple(p for p in raw_path.split(os.pathsep) if p)
+        raw_poll = env.get(ENV_POLL)
+        poll: Optional[float] = None
+        if raw_poll is not None and raw_poll.strip():
+            try:
+                poll = float(raw_poll)
+            except ValueError:
+                raise ValueError(f"{ENV_POLL}={raw_poll!r} is not a number of seconds") from None
+            if poll <= 0:
+                raise ValueError(f"{ENV_POLL}={raw_poll!r} must be a positive number of seconds")
+        level = env.get(ENV_LOG_LEVEL)
+        return cls(
+            paths=paths,
+            poll=poll,
+            strict=_flag(env.get(ENV_STRICT)),
+            log_level=level.strip().upper() if level and level.strip() else None,
+            typecheck=env.get(ENV_TYPECHECK, "1").strip() != "0",
+        )

@@ -1,0 +1,192 @@
+"""Turn raw change notices into settled "this module changed" marks on the registry.
+
+Two sources feed it: the native watcher's events, and a stat sweep over the loaded modules
+(every ``poll`` seconds in poll mode; every ``BACKUP_SWEEP`` seconds in watch mode, to catch
+what events miss: queue overflows, network file systems whose watches never fire). A noticed
+path is confirmed only after it has settled: no event and an unchanged stat for
+``SETTLE_SECONDS``, so a file caught half-written is never published. Confirming compares the
+content with the published version and keeps the bytes it read for the reload.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable, Optional, Protocol
+
+from ._config import DEFAULT_POLL_FALLBACK, SETTLE_SECONDS
+from ._source import Fingerprint, StatKey, stat_key
+
+__all__ = ("BACKUP_SWEEP", "Detector")
+
+_log = logging.getLogger("pmnc_hook.detect")
+
+BACKUP_SWEEP = 5.0
+_LIVENESS_CHECK = 1.0
+
+
+class Target(Protocol):
+    """What the detector needs from the registry."""
+
+    def watched(self) -> list[tuple[str, Optional[Fingerprint]]]: ...
+
+    def confirm(self, path: str, *, settled: bool) -> Optional[str]: ...
+
+
+class Backend(Protocol):
+    """A native watcher: ``start`` raises if it cannot run."""
+
+    def start(self) -> None: ...
+
+    def alive(self) -> bool: ...
+
+    def stop(self, timeout: Optional[float] = ...) -> None: ...
+
+
+class Detector:
+    """One background thread: settles notices, sweeps, and falls back to polling."""
+
+    def __init__(
+        self,
+        target: Target,
+        make_backend: Optional[Callable[[Callable[[str], None]], Backend]],
+        *,
+        poll: Optional[float],
+        settle: float = SETTLE_SECONDS,
+    ) -> None:
+        self._target = target
+        self._make_backend = make_backend
+        self.poll = poll
+        self.settle = settle
+        # Guards _pending and _stopping; _wake is signalled on new notices and on stop.
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._pending: dict[str, tuple[float, Optional[StatKey]]] = {}
+        self._stopping = False
+        self._thread: Optional[threading.Thread] = None
+        self.backend: Optional[Backend] = None
+        self.mode = "poll"
+        self.fallback_reason: Optional[str] = None
+        self.ready = threading.Event()
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the watcher (or polling) and the detector thread."""
+        if self.poll is None and self._make_backend is not None:
+            try:
+                backend = self._make_backend(self.notify)
+                backend.start()
+            except Exception as exc:
+                self._fall_back(f"the native watcher could not start: {exc!r}", exc)
+            else:
+                self.backend = backend
+                self.mode = "watch"
+        self._thread = threading.Thread(
+            target=self._run, name="pmnc_hook-detector", daemon=True
+        )
+        self._thread.start()
+        self.ready.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the watcher and the detector thread, and join them."""
+        with self._lock:
+            self._stopping = True
+            self._wake.notify_all()
+        backend, self.backend = self.backend, None
+        if backend is not None:
+            backend.stop(timeout)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def threads_alive(self) -> bool:
+        """Tell whether the detector thread is running."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _fall_back(self, reason: str, exc: Optional[BaseException] = None) -> None:
+        interval = self.poll or DEFAULT_POLL_FALLBACK
+        self.poll = interval
+        self.mode = "poll"
+        self.fallback_reason = reason
+        hint = ""
+        text = str(exc) if exc is not None else ""
+        if isinstance(exc, OSError) and exc.errno in (24, 28) or "inotify" in text.lower():
+            hint = (
+                " Raise the inotify limits, e.g. sysctl fs.inotify.max_user_watches=524288 "
+                "and fs.inotify.max_user_instances=1024."
+            )
+        _log.warning(
+            "%s; falling back to stat polling every %.2f s (changes are still reloaded).%s",
+            reason,
+            interval,
+            hint,
+        )
+
+    # -- notices ------------------------------------------------------------------------------
+
+    def notify(self, path: str) -> None:
+        """Note that ``path`` may have changed; it is confirmed once it has settled."""
+        key = stat_key(path)
+        with self._lock:
+            self._pending[path] = (time.monotonic() + self.settle, key)
+            self._wake.notify()
+
+    def _run(self) -> None:
+        next_sweep = time.monotonic() + self._sweep_interval()
+        next_liveness = time.monotonic() + _LIVENESS_CHECK
+        while True:
+            with self._lock:
+                if self._stopping:
+                    return
+                now = time.monotonic()
+                deadline = min(next_sweep, next_liveness)
+                if self._pending:
+                    deadline = min(deadline, min(d for d, _ in self._pending.values()))
+                if deadline > now:
+                    self._wake.wait(deadline - now)
+                if self._stopping:
+                    return
+                now = time.monotonic()
+                due = [(p, k) for p, (d, k) in self._pending.items() if d <= now]
+                for path, _ in due:
+                    del self._pending[path]
+            try:
+                self._settle(due)
+                if now >= next_liveness:
+                    next_liveness = now + _LIVENESS_CHECK
+                    self._check_backend()
+                if now >= next_sweep:
+                    self.sweep()
+                    next_sweep = time.monotonic() + self._sweep_interval()
+            except Exception:
+                _log.exception("change detection failed; it goes on")
+
+    def _sweep_interval(self) -> float:
+        return self.poll if self.mode == "poll" and self.poll else BACKUP_SWEEP
+
+    def _settle(self, due: list[tuple[str, Optional[StatKey]]]) -> None:
+        for path, key in due:
+            now_key = stat_key(path)
+            if now_key != key:
+                with self._lock:  # still being written: wait for it to settle
+                    self._pending.setdefault(path, (time.monotonic() + self.settle, now_key))
+                continue
+            self._target.confirm(path, settled=True)
+
+    def _check_backend(self) -> None:
+        backend = self.backend
+        if backend is not None and not backend.alive():
+            self.backend = None
+            self._fall_back("the native watcher's thread stopped")
+            try:
+                backend.stop(0.5)
+            except Exception:
+                pass
+
+    def sweep(self) -> None:
+        """Stat every loaded module; note those whose stat no longer proves them unchanged."""
+        for path, fingerprint in self._target.watched():
+            if fingerprint is None or not fingerprint.matches(stat_key(path)):
+                self.notify(path)

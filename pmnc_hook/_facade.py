@@ -1,0 +1,65 @@
+"""``pmnc``: the facade whose attributes are the current versions of reloadable modules.
+
+Each loaded module is a plain attribute of the one ``Pmnc`` instance, so an access to an
+unchanged module is an ordinary instance-dict hit: no lock, no stat, no code of ours.
+``__getattr__`` runs only on a miss (first access, an unknown name, or a module marked stale,
+which removes its attribute) and hands over to the registry. Attributes are set and removed
+with ``object.__setattr__``/``object.__delattr__`` only, never through ``__dict__`` (touching
+the instance dict makes every later hit slower on CPython 3.12+).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Optional
+
+from ._errors import UnknownModuleError
+
+if TYPE_CHECKING:
+    from ._registry import Registry
+
+__all__ = ("Pmnc", "bind", "pmnc")
+
+_registry: Optional[Registry] = None
+
+
+class Pmnc:
+    """``pmnc.<name>`` is the current version of the reloadable module ``<name>``."""
+
+    def __getattr__(self, name: str) -> Any:
+        registry = _registry
+        if registry is None:
+            raise UnknownModuleError(name, ())
+        if name.startswith("__"):
+            raise UnknownModuleError(name, registry.directories)
+        return registry.access(name)
+
+    def __dir__(self) -> list[str]:
+        registry = _registry
+        if registry is None:
+            return []
+        names = set(registry.loaded_names())
+        for directory in registry.directories:
+            try:
+                for entry in os.scandir(directory):
+                    stem, ext = os.path.splitext(entry.name)
+                    if ext == ".py" and registry.owns_file(stem):
+                        names.add(stem)
+            except OSError:
+                continue
+        return sorted(names)
+
+    def __repr__(self) -> str:
+        registry = _registry
+        if registry is None:
+            return "<pmnc (pmnc_hook is not installed)>"
+        return f"<pmnc over {', '.join(registry.directories)}>"
+
+
+pmnc = Pmnc()
+
+
+def bind(registry: Optional[Registry]) -> None:
+    """Make ``pmnc`` serve ``registry`` (``None``: nothing is installed)."""
+    global _registry
+    _registry = registry

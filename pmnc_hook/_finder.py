@@ -1,0 +1,126 @@
+"""The ``sys.meta_path`` finder: owns the namespace package, and catches direct imports.
+
+It answers "not mine" at once for every name that is neither in the namespace package nor a
+bare top-level name with a file in a module directory. ``import bar``, where Python would load
+a managed ``bar.py``, is handed the managed module (with a ``PmncHookWarning`` at the
+importing line) instead of creating a second, unmanaged copy; in strict mode it is refused.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import os
+import sys
+import threading
+import types
+import warnings
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec, PathFinder
+from typing import TYPE_CHECKING, Optional
+
+from ._errors import PmncHookWarning
+from ._loader import PmncLoader
+
+if TYPE_CHECKING:
+    from ._registry import Registry
+
+__all__ = ("PmncFinder",)
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class _NamespaceLoader(importlib.abc.Loader):
+    """Hands out the namespace package module created at install time."""
+
+    def __init__(self, module: types.ModuleType) -> None:
+        self.module = module
+
+    def create_module(self, spec: ModuleSpec) -> types.ModuleType:
+        return self.module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        return None
+
+
+def _importer_location() -> tuple[str, int, dict[str, object]]:
+    """Return (file, line, globals) of the frame running the import statement."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not (filename.startswith("<frozen") or filename.startswith(_HERE)):
+            return filename, frame.f_lineno, frame.f_globals
+        frame = frame.f_back  # type: ignore[assignment]
+    return "<unknown>", 0, {}
+
+
+class PmncFinder(importlib.abc.MetaPathFinder):
+    """Find specs for the namespace package's modules and for direct imports of them."""
+
+    def __init__(self, registry: Registry, namespace: types.ModuleType, strict: bool) -> None:
+        self.registry = registry
+        self.namespace = namespace
+        self.prefix = namespace.__name__ + "."
+        self.strict = strict
+        self._busy = threading.local()
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Optional[Sequence[str]] = None,
+        target: Optional[types.ModuleType] = None,
+    ) -> Optional[ModuleSpec]:
+        """Return a spec for a managed module, or ``None`` ("not mine")."""
+        if fullname == self.namespace.__name__:
+            return ModuleSpec(fullname, _NamespaceLoader(self.namespace), is_package=True)
+        if fullname.startswith(self.prefix):
+            name = fullname[len(self.prefix) :]
+            found = self.registry.resolve(name)
+            if found is None:
+                return None
+            loader = PmncLoader(name, found[0], self.registry.current_module)
+            spec = ModuleSpec(fullname, loader, origin=found[0])
+            spec.has_location = True
+            return spec
+        if path is not None or "." in fullname or getattr(self._busy, "on", False):
+            return None
+        return self._direct_import(fullname)
+
+    def _direct_import(self, name: str) -> Optional[ModuleSpec]:
+        managed = self.registry.owns_file(name)
+        if managed is None:
+            return None
+        self._busy.on = True
+        try:
+            ordinary = PathFinder.find_spec(name)
+        finally:
+            self._busy.on = False
+        if ordinary is None or not ordinary.origin or not os.path.isfile(ordinary.origin):
+            return None
+        try:
+            if not os.path.samefile(ordinary.origin, managed):
+                return None
+        except OSError:
+            return None
+        filename, lineno, f_globals = _importer_location()
+        if self.strict:
+            raise ImportError(
+                f"{filename}:{lineno}: 'import {name}' would bypass reloading: {managed} is a "
+                f"reloadable module; write pmnc.{name} instead (strict mode refuses direct "
+                "imports)",
+                name=name,
+                path=managed,
+            )
+        registry = f_globals.setdefault("__warningregistry__", {})
+        warnings.warn_explicit(
+            f"'import {name}' gets the reloadable module {managed} as it is now: calls through "
+            f"this name will not see reloads; write pmnc.{name} instead",
+            PmncHookWarning,
+            filename,
+            lineno,
+            module=str(f_globals.get("__name__", "")),
+            registry=registry if isinstance(registry, dict) else None,
+        )
+        loader = PmncLoader(name, managed, lambda n: self.registry.add_alias(name, n))
+        spec = ModuleSpec(name, loader, origin=managed)
+        spec.has_location = True
+        return spec

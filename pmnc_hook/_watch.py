@@ -1,0 +1,103 @@
+"""The native watcher: watchdog reports writes, creations, moves and deletions of ``.py`` files.
+
+watchdog is imported only here. Each watcher owns its inotify instance where watchdog allows
+it (watchdog 7 otherwise shares one per process, whose reader thread does not survive a fork),
+so a forked child can start a watcher of its own without touching the inherited one.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Sequence
+from typing import Any, Callable, Optional
+
+__all__ = ("Watcher",)
+
+_log = logging.getLogger("pmnc_hook.watch")
+
+# Event types that can mean new content; "opened" and "closed_no_write" come from reads
+# (our own among them) and must not trigger anything.
+_CONTENT_EVENTS = frozenset({"created", "modified", "moved", "deleted", "closed"})
+
+
+def _own_inotify_observer() -> tuple[Any, Any]:
+    """Return (observer, inotify instance it owns or None), preferring a private instance."""
+    from watchdog.observers import Observer
+
+    try:
+        from watchdog.observers.api import BaseObserver
+        from watchdog.observers.inotify import InotifyEmitter
+        from watchdog.observers.inotify_c import InotifyFD
+    except ImportError:
+        return Observer(), None
+    if "inotify_fd" not in inspect.signature(InotifyEmitter.__init__).parameters:
+        return Observer(), None  # older watchdog: every emitter has its own instance anyway
+    fd = InotifyFD()
+    fd.start()
+    emitter = functools.partial(InotifyEmitter, inotify_fd=fd)
+    return BaseObserver(emitter, timeout=0.5), fd
+
+
+class Watcher:
+    """Watch module directories (not recursively) and pass changed ``.py`` paths on."""
+
+    def __init__(self, directories: Sequence[str], notify: Callable[[str], None]) -> None:
+        self.directories = tuple(directories)
+        self._notify = notify
+        self._observer: Any = None
+        self._inotify: Any = None
+
+    def start(self) -> None:
+        """Start watching; raise (``OSError``, ``ImportError``, ...) if the watcher cannot run."""
+        from watchdog.events import FileSystemEventHandler
+
+        notify = self._notify
+
+        class Handler(FileSystemEventHandler):  # type: ignore[misc]
+            def on_any_event(self, event: Any) -> None:
+                if event.event_type not in _CONTENT_EVENTS:
+                    return
+                for raw in (event.src_path, getattr(event, "dest_path", "")):
+                    path = raw.decode() if isinstance(raw, bytes) else raw
+                    if path and path.endswith(".py"):
+                        notify(path)
+
+        observer, inotify = _own_inotify_observer()
+        self._observer, self._inotify = observer, inotify
+        try:
+            observer.start()
+            handler = Handler()
+            for directory in self.directories:
+                observer.schedule(handler, directory, recursive=False)
+        except BaseException:
+            self.stop()
+            raise
+
+    def alive(self) -> bool:
+        """Tell whether the watcher's threads are still running."""
+        observer = self._observer
+        if observer is None or not observer.is_alive():
+            return False
+        emitters = getattr(observer, "emitters", ())
+        if any(not e.is_alive() for e in emitters):
+            return False
+        return self._inotify is None or self._inotify.is_alive()
+
+    def stop(self, timeout: Optional[float] = 2.0) -> None:
+        """Stop and join the watcher's threads."""
+        observer, inotify = self._observer, self._inotify
+        self._observer = self._inotify = None
+        if observer is not None:
+            try:
+                observer.stop()
+                observer.join(timeout)
+            except Exception:
+                _log.debug("stopping the watcher failed", exc_info=True)
+        if inotify is not None:
+            try:
+                inotify.stop()
+                inotify.join(timeout)
+            except Exception:
+                _log.debug("stopping the inotify reader failed", exc_info=True)
