@@ -7,7 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Optional
 
-__all__ = ("DEFAULT_DRAIN_TIMEOUT", "DEFAULT_POLL_FALLBACK", "SETTLE_SECONDS", "EnvSettings")
+__all__ = (
+    "DEFAULT_DRAIN_TIMEOUT",
+    "DEFAULT_POLL_FALLBACK",
+    "SETTLE_SECONDS",
+    "EnvSettings",
+    "typecheck_enabled",
+)
 
 DEFAULT_DRAIN_TIMEOUT = 5.0
 # Polling interval used when the native watcher cannot run and the user set none.
@@ -20,8 +26,17 @@ ENV_POLL = "PMNC_HOOK_POLL"
 ENV_STRICT = "PMNC_HOOK_STRICT"
 ENV_LOG_LEVEL = "PMNC_HOOK_LOG_LEVEL"
 ENV_TYPECHECK = "PMNC_HOOK_TYPECHECK"
+# Set by the runner (issue 4): the program's own files (os.pathsep-separated), which are
+# ``__main__`` in its processes and never reloadable modules, even inside a module directory.
+ENV_EXCLUDE = "PMNC_HOOK_EXCLUDE"
 
 _FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def typecheck_enabled(environ: Optional[Mapping[str, str]] = None) -> bool:
+    """Tell whether ``PMNC_HOOK_TYPECHECK`` leaves type checks on (only ``0`` turns them off)."""
+    env = os.environ if environ is None else environ
+    return env.get(ENV_TYPECHECK, "1").strip() != "0"
 
 
 def _flag(value: Optional[str]) -> bool:
@@ -37,6 +52,7 @@ class EnvSettings:
     strict: bool
     log_level: Optional[str]
     typecheck: bool
+    exclude: tuple[str, ...] = ()  # PMNC_HOOK_EXCLUDE (issue 4: the runner's program files)
 
     @classmethod
     def read(cls, environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
@@ -61,5 +77,6 @@ class EnvSettings:
             poll=poll,
             strict=_flag(env.get(ENV_STRICT)),
             log_level=level.strip().upper() if level and level.strip() else None,
-            typecheck=env.get(ENV_TYPECHECK, "1").strip() != "0",
+            typecheck=typecheck_enabled(env),
+            exclude=tuple(p for p in env.get(ENV_EXCLUDE, "").split(os.pathsep) if p),
         )

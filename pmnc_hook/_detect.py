@@ -16,7 +16,7 @@ import time
 from typing import Callable, Optional, Protocol
 
 from ._config import DEFAULT_POLL_FALLBACK, SETTLE_SECONDS
-from ._source import Fingerprint, StatKey, stat_key
+from ._source import Fingerprint, StatKey, Unsettled, stat_key
 
 __all__ = ("BACKUP_SWEEP", "Detector")
 
@@ -24,6 +24,9 @@ _log = logging.getLogger("pmnc_hook.detect")
 
 BACKUP_SWEEP = 5.0
 _LIVENESS_CHECK = 1.0
+# A file written in place is still open until its close event; an empty file is usually one
+# truncated by a writer about to write. Either waits for this long at most.
+MAX_OPEN_WAIT = 2.0
 
 
 class Target(Protocol):
@@ -31,7 +34,9 @@ class Target(Protocol):
 
     def watched(self) -> list[tuple[str, Optional[Fingerprint]]]: ...
 
-    def confirm(self, path: str, *, settled: bool) -> Optional[str]: ...
+    def confirm(
+        self, path: str, *, settled: bool, expect: Optional[StatKey] = None
+    ) -> Optional[str]: ...
 
 
 class Backend(Protocol):
@@ -50,7 +55,7 @@ class Detector:
     def __init__(
         self,
         target: Target,
-        make_backend: Optional[Callable[[Callable[[str], None]], Backend]],
+        make_backend: Optional[Callable[[Callable[[str, Optional[bool]], None]], Backend]],
         *,
         poll: Optional[float],
         settle: float = SETTLE_SECONDS,
@@ -62,7 +67,8 @@ class Detector:
         # Guards _pending and _stopping; _wake is signalled on new notices and on stop.
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._pending: dict[str, tuple[float, Optional[StatKey]]] = {}
+        # path -> (deadline, stat key when noticed, since when it looks open for writing)
+        self._pending: dict[str, tuple[float, Optional[StatKey], Optional[float]]] = {}
         self._stopping = False
         self._thread: Optional[threading.Thread] = None
         self.backend: Optional[Backend] = None
@@ -83,9 +89,7 @@ class Detector:
             else:
                 self.backend = backend
                 self.mode = "watch"
-        self._thread = threading.Thread(
-            target=self._run, name="pmnc_hook-detector", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="pmnc_hook-detector", daemon=True)
         self._thread.start()
         self.ready.set()
 
@@ -112,7 +116,7 @@ class Detector:
         self.fallback_reason = reason
         hint = ""
         text = str(exc) if exc is not None else ""
-        if isinstance(exc, OSError) and exc.errno in (24, 28) or "inotify" in text.lower():
+        if (isinstance(exc, OSError) and exc.errno in (24, 28)) or "inotify" in text.lower():
             hint = (
                 " Raise the inotify limits, e.g. sysctl fs.inotify.max_user_watches=524288 "
                 "and fs.inotify.max_user_instances=1024."
@@ -126,11 +130,22 @@ class Detector:
 
     # -- notices ------------------------------------------------------------------------------
 
-    def notify(self, path: str) -> None:
-        """Note that ``path`` may have changed; it is confirmed once it has settled."""
+    def notify(self, path: str, writing: Optional[bool] = None) -> None:
+        """Note that ``path`` may have changed; it is confirmed once it has settled.
+
+        ``writing``: True for a write event (the file may still be open), False for an event
+        that ends a write (closed, moved into place, deleted), None when unknown (a sweep).
+        """
         key = stat_key(path)
+        now = time.monotonic()
         with self._lock:
-            self._pending[path] = (time.monotonic() + self.settle, key)
+            old = self._pending.get(path)
+            since = old[2] if old else None
+            if writing:
+                since = since or now
+            elif writing is False:
+                since = None
+            self._pending[path] = (now + self.settle, key, since)
             self._wake.notify()
 
     def _run(self) -> None:
@@ -143,14 +158,14 @@ class Detector:
                 now = time.monotonic()
                 deadline = min(next_sweep, next_liveness)
                 if self._pending:
-                    deadline = min(deadline, min(d for d, _ in self._pending.values()))
+                    deadline = min(deadline, min(p[0] for p in self._pending.values()))
                 if deadline > now:
                     self._wake.wait(deadline - now)
                 if self._stopping:
                     return
                 now = time.monotonic()
-                due = [(p, k) for p, (d, k) in self._pending.items() if d <= now]
-                for path, _ in due:
+                due = [(p, k, o) for p, (d, k, o) in self._pending.items() if d <= now]
+                for path, _, _ in due:
                     del self._pending[path]
             try:
                 self._settle(due)
@@ -166,14 +181,21 @@ class Detector:
     def _sweep_interval(self) -> float:
         return self.poll if self.mode == "poll" and self.poll else BACKUP_SWEEP
 
-    def _settle(self, due: list[tuple[str, Optional[StatKey]]]) -> None:
-        for path, key in due:
+    def _settle(self, due: list[tuple[str, Optional[StatKey], Optional[float]]]) -> None:
+        for path, key, since in due:
+            now = time.monotonic()
             now_key = stat_key(path)
-            if now_key != key:
-                with self._lock:  # still being written: wait for it to settle
-                    self._pending.setdefault(path, (time.monotonic() + self.settle, now_key))
-                continue
-            self._target.confirm(path, settled=True)
+            if now_key is not None and now_key.size == 0 and since is None:
+                since = now  # truncated by a writer that has not written yet, most likely
+            unsettled = now_key != key or (since is not None and now - since < MAX_OPEN_WAIT)
+            if not unsettled:
+                try:
+                    self._target.confirm(path, settled=False, expect=now_key)
+                    continue
+                except Unsettled:
+                    pass
+            with self._lock:  # still being written: wait for it to settle
+                self._pending.setdefault(path, (now + self.settle, now_key, since))
 
     def _check_backend(self) -> None:
         backend = self.backend

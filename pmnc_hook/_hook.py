@@ -99,7 +99,7 @@ class Hook:
     def _start(self) -> None:
         sys.modules[NAMESPACE] = self.namespace
         package = sys.modules["pmnc_hook"]
-        setattr(package, "modules", self.namespace)
+        setattr(package, "modules", self.namespace)  # noqa: B010 - not a declared attribute
         _facade.bind(self.registry)
         meta = sys.meta_path
         index = meta.index(PathFinder) if PathFinder in meta else len(meta)
@@ -109,14 +109,12 @@ class Hook:
         from ._plugins import load_listeners
 
         load_listeners()
-        _log.debug(
-            "installed over %s (%s)", ", ".join(self.directories), self.detector_mode()
-        )
+        _log.debug("installed over %s (%s)", ", ".join(self.directories), self.detector_mode())
 
     def _start_detector(self) -> None:
         directories = self.directories
 
-        def make_watcher(notify: Callable[[str], None]) -> Any:
+        def make_watcher(notify: Callable[[str, Optional[bool]], None]) -> Any:
             from ._watch import Watcher
 
             return Watcher(directories, notify)

@@ -49,13 +49,22 @@ class LockGraph:
         self._guard = threading.Lock()
         self._waiting: dict[int, ModuleLock] = {}
 
-    def acquire(self, lock: ModuleLock) -> None:
-        """Take ``lock`` (re-entrant); raise ``Deadlock`` if waiting could never end."""
+    def acquire(self, lock: ModuleLock, blocking: bool = True) -> bool:
+        """Take ``lock`` (re-entrant); raise ``Deadlock`` if waiting could never end.
+
+        With ``blocking=False``, return ``False`` at once if another thread holds it.
+        """
         me = threading.get_ident()
         with self._guard:
             if lock.owner == me:
                 lock.count += 1
-                return
+                return True
+            if not blocking:
+                if not lock._inner.acquire(False):
+                    return False
+                lock.owner = me
+                lock.count = 1
+                return True
             chain = [lock.name]
             holder = lock.owner
             seen: set[int] = set()
@@ -77,10 +86,13 @@ class LockGraph:
         with self._guard:
             lock.owner = me
             lock.count = 1
+        return True
 
     def release(self, lock: ModuleLock) -> None:
         """Release one level of ``lock``, held by the calling thread."""
         with self._guard:
+            if lock.owner != threading.get_ident():
+                raise RuntimeError(f"module lock {lock.name!r} released by a thread not holding it")
             lock.count -= 1
             if lock.count:
                 return

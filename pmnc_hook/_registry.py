@@ -33,8 +33,8 @@ from ._events import Listeners, ReloadEvent
 from ._loader import PmncLoader, compile_source, execute, new_module
 from ._locks import Deadlock, LockGraph, ModuleLock
 from ._permissions import PermissionGuard
-from ._source import Fingerprint, Source, read_source, stat_key
-from ._tracking import Tracker
+from ._source import Fingerprint, Source, StatKey, Unsettled, read_source, stat_key
+from ._tracking import Tracker, in_flight_anywhere
 
 __all__ = ("ModuleStatus", "Registry")
 
@@ -105,8 +105,9 @@ def _where(exc: BaseException, path: str) -> str:
     if isinstance(exc, SyntaxError) and exc.lineno:
         return f"{exc.filename or path}:{exc.lineno}"
     line = getattr(exc, "lineno", None)
-    if isinstance(line, int) and getattr(exc, "filename", None):
-        return f"{exc.filename}:{line}"
+    filename = getattr(exc, "filename", None)
+    if isinstance(line, int) and filename:
+        return f"{filename}:{line}"
     found = None
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename == path:
@@ -223,8 +224,12 @@ class Registry:
             if entry.module is not None:
                 return entry.published  # a reload reaching itself sees the old version
             raise CycleError([*stack[stack.index(entry.name) :], entry.name])
+        # A thread with calls in flight in a stateful module never waits for the lock of a
+        # loaded module: its holder may be draining, waiting for those very calls.
+        blocking = entry.module is None or not in_flight_anywhere(threading.get_ident())
         try:
-            self._locks.acquire(entry.lock)
+            if not self._locks.acquire(entry.lock, blocking):
+                return entry.published
         except Deadlock as exc:
             if entry.module is not None:
                 return entry.published
@@ -251,21 +256,21 @@ class Registry:
         source = entry.detected
         entry.detected = None
         started = time.perf_counter()
+        if not first and source is None:
+            return self._expose(entry)  # what detection read was published already
         try:
-            found = self.resolve(entry.name)
-            if found is not None:
-                if found[0] != entry.path:
-                    entry.path = entry.loader.path = found[0]
-                    source = None
-                self.permissions.check(entry.name, found[0], found[1])
-                if source is None or source.path != found[0]:
-                    source = read_source(found[0])
+            if source is None:
+                found = self.resolve(entry.name)
+                if found is None:
+                    raise UnknownModuleError(entry.name, self.directories)
+                source = read_source(found[0])
+                if source is None:
+                    raise UnknownModuleError(entry.name, self.directories)
+            self.permissions.check(entry.name, source.path, os.path.dirname(source.path))
         except (OSError, ImportError) as exc:
-            return self._failed(entry, exc, None, started)
-        if source is None:
-            if first:
-                raise UnknownModuleError(entry.name, self.directories)
-            return self._expose(entry)  # the file is missing: the last good version serves
+            return self._failed(entry, exc, source, started)
+        if source.path != entry.path:
+            entry.path = entry.loader.path = source.path
         if not first:
             assert entry.fingerprint is not None
             digest = source.fingerprint.digest
@@ -342,7 +347,13 @@ class Registry:
             if isinstance(token, _VersionToken):
                 entry.retired.append((entry.version, weakref.ref(token)))
         if stateful and entry.tracker is None:
-            entry.tracker = Tracker(entry.name, self.drain_timeout)
+            name = entry.name
+            entry.tracker = Tracker(
+                name,
+                self.drain_timeout,
+                show=lambda obj: object.__setattr__(self.facade, name, obj),
+                hide=lambda: self._hide(name),
+            )
         elif not stateful:
             entry.tracker = None
         entry.module = module
@@ -406,8 +417,6 @@ class Registry:
             ReloadEvent(entry.name, entry.path, entry.version, False, exc, duration)
         )
         if entry.module is None:
-            if isinstance(exc, CycleError):
-                raise exc
             raise ModuleLoadError(
                 f"cannot load pmnc.{entry.name}: {where}: {type(exc).__name__}: {exc}",
                 name=entry.name,
@@ -416,7 +425,13 @@ class Registry:
         return self._expose(entry)
 
     def _expose(self, entry: _Entry) -> object:
-        """Put the published version on the facade; take it off again if marked meanwhile."""
+        """Put the published version on the facade; take it off again if marked meanwhile.
+
+        While a quiescent swap is postponed the attribute stays off, so accesses keep coming
+        to the miss path, which retries the swap when it can go through.
+        """
+        if entry.tracker is not None and entry.tracker.pending is not None:
+            return entry.published
         object.__setattr__(self.facade, entry.name, entry.published)
         if entry.dirty:
             self._hide(entry.name)
@@ -448,25 +463,38 @@ class Registry:
         """Return (path, published fingerprint) of every loaded module."""
         return [(e.path, e.fingerprint) for e in list(self._entries.values()) if e.module]
 
-    def confirm(self, path: str, *, settled: bool) -> Optional[str]:
+    def confirm(
+        self, path: str, *, settled: bool, expect: Optional[StatKey] = None
+    ) -> Optional[str]:
         """Compare ``path`` with the published version; mark it stale if its content differs.
 
-        Return the module name if it was marked. ``settled`` says the content is complete
-        (no writes for a while, or an explicit refresh): only then is it kept for the reload.
+        Return the module name if it was marked; the bytes read are kept for the reload, so
+        what is published is what was checked. ``settled=False`` (the detector) also requires
+        the file not to change while it is read, and to be as it was when it settled
+        (``expect``, its stat key then); else ``Unsettled`` propagates;
+        ``settled=True`` (an explicit refresh) reads at once.
         """
         entry = self.entry_for_path(path)
         if entry is None:
             return None
         seen = entry.fingerprint
-        key = stat_key(entry.path)
-        if seen is None or seen.matches(key):
+        try:
+            found = self.resolve(entry.name)
+        except ImportError:
+            return None
+        if found is None:
+            return None  # missing: the last good version keeps serving
+        current = found[0]
+        if seen is None or (current == entry.path and seen.matches(stat_key(current))):
             return None
         try:
-            source = read_source(entry.path)
+            source = read_source(current, stable=not settled)
         except OSError:
             return None
         if source is None:
             return None  # missing: the last good version keeps serving
+        if expect is not None and source.fingerprint.key != expect:
+            raise Unsettled(current)  # written again since it settled
         if source.fingerprint.digest == seen.digest:
             if entry.fingerprint is seen:
                 entry.fingerprint = source.fingerprint
@@ -483,8 +511,7 @@ class Registry:
             return None
         if source.fingerprint.digest == entry.failed_digest:
             return None
-        if settled:
-            entry.detected = source
+        entry.detected = source
         self.mark(entry)
         return entry.name
 
@@ -574,4 +601,3 @@ class Registry:
         for entry in entries:
             if entry.tracker is not None:
                 entry.tracker.reset_after_fork()
-

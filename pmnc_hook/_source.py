@@ -11,11 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import time
 from dataclasses import dataclass
 from typing import NamedTuple, Optional
 
-__all__ = ("RACY_NS", "Fingerprint", "Source", "StatKey", "digest", "read_source", "stat_key")
+__all__ = (
+    "RACY_NS",
+    "Fingerprint",
+    "Source",
+    "StatKey",
+    "Unsettled",
+    "digest",
+    "read_source",
+    "stat_key",
+)
 
 RACY_NS = 1_000_000_000
 
@@ -36,7 +46,7 @@ def stat_key(path: str) -> Optional[StatKey]:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    if not os.path.stat.S_ISREG(st.st_mode):
+    if not stat.S_ISREG(st.st_mode):
         return None
     return StatKey(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
@@ -72,11 +82,17 @@ class Source:
     fingerprint: Fingerprint
 
 
-def read_source(path: str) -> Optional[Source]:
+class Unsettled(Exception):
+    """The file changed while it was being read: it is still being written."""
+
+
+def read_source(path: str, *, stable: bool = False) -> Optional[Source]:
     """Read ``path``; return ``None`` if it is missing. Other OS errors propagate.
 
     The key is taken *before* reading, so a write racing the read leaves a key older than the
     content and the next check hashes again instead of trusting a key that hides the change.
+    With ``stable``, raise ``Unsettled`` unless the bytes read match the size and the stat
+    stayed the same across the read (a writer caught in the middle).
     """
     taken = time.time_ns()
     key = stat_key(path)
@@ -87,4 +103,6 @@ def read_source(path: str) -> Optional[Source]:
             data = f.read()
     except (FileNotFoundError, NotADirectoryError):
         return None
+    if stable and (len(data) != key.size or stat_key(path) != key):
+        raise Unsettled(path)
     return Source(path, data, Fingerprint(key, taken, digest(data)))

@@ -8,10 +8,13 @@ in-flight count, so any call that counted itself in before the look is seen and 
 and any call that counted itself in after it reads MIGRATING and waits for the new version.
 No update made through ``pmnc`` can land on the old version after ``pmnc_init`` copied it.
 
-A swap never waits for calls it cannot outlast: calls running on the swapping thread itself
-(re-entrant calls, a module triggering its own reload, coroutines of the asking event loop).
-It is postponed instead, with the executed new version kept, and retried when no call is in
-flight (or, after a drain timeout, after a back-off).
+A swap never waits for calls it cannot outlast: a thread with calls of its own in flight in
+any stateful module (re-entrant calls, a module triggering its own reload, coroutines of the
+asking event loop) does not drain; the swap is postponed, with the executed new version kept,
+and retried by the next access from outside any call once no call is in flight (or, after a
+drain timeout, after a back-off). A call arriving during a drain waits for the new version,
+unless it is nested in a call already in flight in this module, or in a module that is being
+swapped itself: those go on, since the drain (or another) is waiting for their outer call.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import weakref
 from collections import deque
 from typing import Any, Callable, Optional
 
-__all__ = ("StatefulModule", "Tracker")
+__all__ = ("StatefulModule", "Tracker", "in_flight_anywhere")
 
 _log = logging.getLogger("pmnc_hook.tracking")
 
@@ -40,16 +43,30 @@ _trackers: weakref.WeakSet[Tracker] = weakref.WeakSet()
 get_ident = threading.get_ident
 
 
-def _busy_elsewhere(me: int, tracker: Tracker) -> bool:
-    """Tell whether thread ``me`` has a call in flight in another stateful module."""
-    return any(me in t.inflight for t in list(_trackers) if t is not tracker)
+def in_flight_anywhere(me: int, *, swapping_only: bool = False, but: object = None) -> bool:
+    """Tell whether thread ``me`` has a call in flight in a stateful module (other than
+    ``but``; only one being swapped, with ``swapping_only``)."""
+    return any(
+        me in t.inflight and (t.state is not IDLE or not swapping_only)
+        for t in list(_trackers)
+        if t is not but
+    )
 
 
 class Tracker:
     """Calls in flight through ``pmnc`` into one stateful module, and its pending swap."""
 
-    def __init__(self, name: str, drain_timeout: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        drain_timeout: float,
+        show: Callable[[object], None],
+        hide: Callable[[], None],
+    ) -> None:
         self.name = name
+        # Put the version callers should reach on the facade / take it off (miss path).
+        self._show = show
+        self._hide = hide
         self.drain_timeout = drain_timeout
         self.inflight: deque[int] = deque()
         self.state = IDLE
@@ -85,8 +102,8 @@ class Tracker:
             state = self.state
             if state is IDLE or self.owner == me or self.inflight.count(me) > 1:
                 return
-            if state is DRAINING and _busy_elsewhere(me, self):
-                return
+            if state is DRAINING and in_flight_anywhere(me, swapping_only=True, but=self):
+                return  # its outer call holds up another swap: waiting could go round
             self.inflight.remove(me)
             self.exited.set()
             self.idle.wait(0.01)
@@ -98,7 +115,7 @@ class Tracker:
             state = self.state
             if state is IDLE or self.owner == me or self.inflight.count(me) > 1:
                 return
-            if state is DRAINING and _busy_elsewhere(me, self):
+            if state is DRAINING and in_flight_anywhere(me, swapping_only=True, but=self):
                 return
             self.inflight.remove(me)
             self.exited.set()
@@ -112,9 +129,10 @@ class Tracker:
         append = self.inflight.append
         remove = self.inflight.remove
 
+        wrapped: Callable[..., Any]
         if inspect.iscoroutinefunction(value) or inspect.iscoroutinefunction(target):
 
-            async def wrapped(*args: Any, **kwargs: Any) -> Any:
+            async def call_coroutine(*args: Any, **kwargs: Any) -> Any:
                 me = get_ident()
                 append(me)
                 try:
@@ -126,9 +144,10 @@ class Tracker:
                     if tracker.state is not IDLE:
                         tracker.exited.set()
 
+            wrapped = call_coroutine
         elif inspect.isasyncgenfunction(value) or inspect.isasyncgenfunction(target):
 
-            async def wrapped(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+            async def call_async_generator(*args: Any, **kwargs: Any) -> Any:
                 me = get_ident()
                 append(me)
                 try:
@@ -141,9 +160,10 @@ class Tracker:
                     if tracker.state is not IDLE:
                         tracker.exited.set()
 
+            wrapped = call_async_generator
         elif inspect.isgeneratorfunction(value) or inspect.isgeneratorfunction(target):
 
-            def wrapped(*args: Any, **kwargs: Any) -> Any:
+            def call_generator(*args: Any, **kwargs: Any) -> Any:
                 me = get_ident()
                 append(me)
                 try:
@@ -155,9 +175,10 @@ class Tracker:
                     if tracker.state is not IDLE:
                         tracker.exited.set()
 
+            wrapped = call_generator
         else:
 
-            def wrapped(*args: Any, **kwargs: Any) -> Any:
+            def call(*args: Any, **kwargs: Any) -> Any:
                 me = get_ident()
                 append(me)
                 try:
@@ -169,6 +190,7 @@ class Tracker:
                     if tracker.state is not IDLE:
                         tracker.exited.set()
 
+            wrapped = call
         wrapped.__name__ = getattr(value, "__name__", name)
         wrapped.__qualname__ = getattr(value, "__qualname__", name)
         wrapped.__doc__ = getattr(value, "__doc__", None)
@@ -194,22 +216,28 @@ class Tracker:
 
     def ready(self) -> bool:
         """Tell whether a postponed swap should be tried now (by the calling thread)."""
-        if not self.inflight:
-            return True
-        return get_ident() not in self.inflight and time.monotonic() >= self.retry_at
+        me = get_ident()
+        if in_flight_anywhere(me):
+            return False
+        return not self.inflight or time.monotonic() >= self.retry_at
 
     def attempt(self) -> object:
         """Try the pending swap; return what ``pmnc.<name>`` is afterwards."""
         assert self.pending is not None
         migrate, fail = self.pending
         me = get_ident()
-        if me in self.inflight:
+        if in_flight_anywhere(me):
+            # Waiting for calls while this thread has calls in flight could wait for itself
+            # (or for a thread waiting for it): postpone to an access from outside any call.
             _log.debug("pmnc.%s: swap postponed until this thread's calls finish", self.name)
             return self.published
         deadline = time.monotonic() + self.drain_timeout
         self.owner = me
         self.idle.clear()
         self.state = DRAINING
+        # Calls in flight re-entering through pmnc must reach the old version without the
+        # miss path (whose module lock this thread holds); new calls wait in the wrappers.
+        self._show(self.published)
         try:
             while True:
                 self.exited.clear()
@@ -230,6 +258,7 @@ class Tracker:
                         self.drain_timeout,
                         self.backoff,
                     )
+                    self._hide()  # accesses come back to the miss path, which retries
                     return self.published
                 self.exited.wait(min(remaining, 0.05))
             self.pending = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import os
 from collections.abc import Sequence
 from typing import Any, Callable, Optional
 
@@ -17,9 +18,16 @@ __all__ = ("Watcher",)
 
 _log = logging.getLogger("pmnc_hook.watch")
 
-# Event types that can mean new content; "opened" and "closed_no_write" come from reads
-# (our own among them) and must not trigger anything.
-_CONTENT_EVENTS = frozenset({"created", "modified", "moved", "deleted", "closed"})
+# Event types that can mean new content, and whether the file may still be open for writing
+# after them; "opened" and "closed_no_write" come from reads (our own among them) and must
+# not trigger anything.
+_CONTENT_EVENTS: dict[str, Optional[bool]] = {
+    "created": None,  # open for writing only if modify events follow (or it stays empty)
+    "modified": True,
+    "closed": False,
+    "moved": False,
+    "deleted": False,
+}
 
 
 def _own_inotify_observer() -> tuple[Any, Any]:
@@ -36,14 +44,16 @@ def _own_inotify_observer() -> tuple[Any, Any]:
         return Observer(), None  # older watchdog: every emitter has its own instance anyway
     fd = InotifyFD()
     fd.start()
-    emitter = functools.partial(InotifyEmitter, inotify_fd=fd)
+    emitter: Any = functools.partial(InotifyEmitter, inotify_fd=fd)
     return BaseObserver(emitter, timeout=0.5), fd
 
 
 class Watcher:
     """Watch module directories (not recursively) and pass changed ``.py`` paths on."""
 
-    def __init__(self, directories: Sequence[str], notify: Callable[[str], None]) -> None:
+    def __init__(
+        self, directories: Sequence[str], notify: Callable[[str, Optional[bool]], None]
+    ) -> None:
         self.directories = tuple(directories)
         self._notify = notify
         self._observer: Any = None
@@ -55,14 +65,18 @@ class Watcher:
 
         notify = self._notify
 
-        class Handler(FileSystemEventHandler):  # type: ignore[misc]
+        class Handler(FileSystemEventHandler):
             def on_any_event(self, event: Any) -> None:
-                if event.event_type not in _CONTENT_EVENTS:
+                if event.event_type not in _CONTENT_EVENTS or event.is_directory:
                     return
-                for raw in (event.src_path, getattr(event, "dest_path", "")):
-                    path = raw.decode() if isinstance(raw, bytes) else raw
-                    if path and path.endswith(".py"):
-                        notify(path)
+                writing = _CONTENT_EVENTS[event.event_type]
+                src = event.src_path
+                dest = getattr(event, "dest_path", "")
+                still: tuple[tuple[Any, Optional[bool]], ...] = ((src, writing), (dest, False))
+                for raw, still_open in still:
+                    path = os.fsdecode(raw) if raw else ""
+                    if path.endswith(".py"):
+                        notify(path, still_open)
 
         observer, inotify = _own_inotify_observer()
         self._observer, self._inotify = observer, inotify

@@ -1,0 +1,86 @@
+"""Shared fixtures: module trees in tmp_path, fresh interpreters, and in-process isolation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write(path: Path, text: str) -> Path:
+    """Write dedented ``text`` to ``path`` (creating directories)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def run_python(
+    code: str,
+    *,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    args: list[str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter (with a deadline, so a hang fails the test)."""
+    full_env = dict(os.environ)
+    full_env.pop("PMNC_HOOK_PATH", None)
+    full_env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if env:
+        full_env.update(env)
+    return subprocess.run(
+        [sys.executable, *(args or []), "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.005):
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def isolated() -> Iterator[None]:
+    """Snapshot sys.modules, sys.meta_path and sys.path; restore them and uninstall after."""
+    import pmnc_hook
+
+    modules = dict(sys.modules)
+    meta = list(sys.meta_path)
+    path = list(sys.path)
+    try:
+        yield
+    finally:
+        pmnc_hook.uninstall()
+        for name in set(sys.modules) - set(modules):
+            del sys.modules[name]
+        sys.modules.update(modules)
+        sys.meta_path[:] = meta
+        sys.path[:] = path
+
+
+@pytest.fixture
+def moddir(tmp_path: Path) -> Path:
+    """An empty module directory."""
+    d = tmp_path / "mods"
+    d.mkdir()
+    return d
