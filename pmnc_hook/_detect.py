@@ -11,8 +11,10 @@ content with the published version and keeps the bytes it read for the reload.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+from collections.abc import Sequence
 from typing import Callable, Optional, Protocol
 
 from ._config import DEFAULT_POLL_FALLBACK, SETTLE_SECONDS
@@ -23,7 +25,7 @@ __all__ = ("BACKUP_SWEEP", "Detector")
 _log = logging.getLogger("pmnc_hook.detect")
 
 BACKUP_SWEEP = 5.0
-_LIVENESS_CHECK = 1.0
+_TICK = 1.0
 # A file written in place is still open until its close event; an empty file is usually one
 # truncated by a writer about to write. Either waits for this long at most.
 MAX_OPEN_WAIT = 2.0
@@ -49,19 +51,36 @@ class Backend(Protocol):
     def stop(self, timeout: Optional[float] = ...) -> None: ...
 
 
+def _identity(directory: str) -> Optional[tuple[str, int, int]]:
+    """Return what a module directory is now (its real path and inode), ``None`` if missing."""
+    try:
+        st = os.stat(directory)
+    except OSError:
+        return None
+    return os.path.realpath(directory), st.st_dev, st.st_ino
+
+
 class Detector:
-    """One background thread: settles notices, sweeps, and falls back to polling."""
+    """One background thread: settles notices, sweeps, and keeps the watcher working.
+
+    Every ``_TICK`` seconds it checks what each module directory is: a symlink switched to
+    another release, or a directory moved away and replaced, restarts the watcher on what the
+    path names now and re-checks every loaded module of that directory. A watcher that cannot
+    start, or whose thread dies, is replaced by stat polling, with one warning saying why.
+    """
 
     def __init__(
         self,
         target: Target,
         make_backend: Optional[Callable[[Callable[[str, Optional[bool]], None]], Backend]],
         *,
+        directories: Sequence[str] = (),
         poll: Optional[float],
         settle: float = SETTLE_SECONDS,
     ) -> None:
         self._target = target
         self._make_backend = make_backend
+        self.directories = tuple(directories)
         self.poll = poll
         self.settle = settle
         # Guards _pending and _stopping; _wake is signalled on new notices and on stop.
@@ -71,6 +90,8 @@ class Detector:
         self._pending: dict[str, tuple[float, Optional[StatKey], Optional[float]]] = {}
         self._stopping = False
         self._thread: Optional[threading.Thread] = None
+        self._identities = {d: _identity(d) for d in self.directories}
+        self._restarted_at = 0.0
         self.backend: Optional[Backend] = None
         self.mode = "poll"
         self.fallback_reason: Optional[str] = None
@@ -81,17 +102,22 @@ class Detector:
     def start(self) -> None:
         """Start the watcher (or polling) and the detector thread."""
         if self.poll is None and self._make_backend is not None:
-            try:
-                backend = self._make_backend(self.notify)
-                backend.start()
-            except Exception as exc:
-                self._fall_back(f"the native watcher could not start: {exc!r}", exc)
-            else:
-                self.backend = backend
-                self.mode = "watch"
+            self._start_backend("the native watcher could not start")
         self._thread = threading.Thread(target=self._run, name="pmnc_hook-detector", daemon=True)
         self._thread.start()
         self.ready.set()
+
+    def _start_backend(self, failure: str) -> bool:
+        assert self._make_backend is not None
+        try:
+            backend = self._make_backend(self.notify)
+            backend.start()
+        except Exception as exc:
+            self._fall_back(f"{failure}: {exc!r}", exc)
+            return False
+        self.backend = backend
+        self.mode = "watch"
+        return True
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the watcher and the detector thread, and join them."""
@@ -113,13 +139,18 @@ class Detector:
         interval = self.poll or DEFAULT_POLL_FALLBACK
         self.poll = interval
         self.mode = "poll"
+        if self.fallback_reason is not None:
+            return  # one warning, not one per failure
         self.fallback_reason = reason
-        hint = ""
+        hint = " Check that the module directories exist and are readable."
         text = str(exc) if exc is not None else ""
-        if (isinstance(exc, OSError) and exc.errno in (24, 28)) or "inotify" in text.lower():
+        if isinstance(exc, ImportError):
+            hint = " Install watchdog for instant change detection."
+        elif (isinstance(exc, OSError) and exc.errno in (24, 28)) or "inotify" in text.lower():
             hint = (
-                " Raise the inotify limits, e.g. sysctl fs.inotify.max_user_watches=524288 "
-                "and fs.inotify.max_user_instances=1024."
+                " The inotify limits are exhausted: raise them, e.g. "
+                "sysctl fs.inotify.max_user_watches=524288 and "
+                "sysctl fs.inotify.max_user_instances=1024."
             )
         _log.warning(
             "%s; falling back to stat polling every %.2f s (changes are still reloaded).%s",
@@ -150,7 +181,7 @@ class Detector:
 
     def _run(self) -> None:
         next_sweep = time.monotonic() + self._sweep_interval()
-        next_liveness = time.monotonic() + _LIVENESS_CHECK
+        next_liveness = time.monotonic() + _TICK
         while True:
             with self._lock:
                 if self._stopping:
@@ -170,8 +201,8 @@ class Detector:
             try:
                 self._settle(due)
                 if now >= next_liveness:
-                    next_liveness = now + _LIVENESS_CHECK
-                    self._check_backend()
+                    next_liveness = now + _TICK
+                    self._tick()
                 if now >= next_sweep:
                     self.sweep()
                     next_sweep = time.monotonic() + self._sweep_interval()
@@ -197,15 +228,50 @@ class Detector:
             with self._lock:  # still being written: wait for it to settle
                 self._pending.setdefault(path, (now + self.settle, now_key, since))
 
-    def _check_backend(self) -> None:
+    def _tick(self) -> None:
+        """Follow switched or replaced module directories; replace a dead watcher."""
+        identities = {d: _identity(d) for d in self.directories}
+        changed = [d for d in self.directories if identities[d] != self._identities.get(d)]
+        self._identities = identities
+        present = all(identities.values())
         backend = self.backend
-        if backend is not None and not backend.alive():
-            self.backend = None
-            self._fall_back("the native watcher's thread stopped")
-            try:
-                backend.stop(0.5)
-            except Exception:
-                pass
+        wanted = self._make_backend is not None and (
+            backend is not None or self.fallback_reason is None
+        )
+        if changed:
+            for d in changed:
+                where = identities[d]
+                _log.info(
+                    "module directory %s %s", d, f"is now {where[0]}" if where else "is missing"
+                )
+            if wanted and present:
+                self._restart("the native watcher could not follow the module directories")
+            moved = set(changed)
+            for path, _ in self._target.watched():
+                if os.path.dirname(path) in moved:
+                    self.notify(path)
+        elif backend is not None and not backend.alive() and present:
+            quick = time.monotonic() - self._restarted_at < 10 * _TICK
+            if quick:
+                self.backend = None
+                self._stop_backend(backend)
+                self._fall_back("the native watcher's thread stopped")
+            else:
+                self._restart("the native watcher's thread stopped and could not restart")
+
+    def _restart(self, failure: str) -> None:
+        backend, self.backend = self.backend, None
+        if backend is not None:
+            self._stop_backend(backend)
+        self._restarted_at = time.monotonic()
+        self._start_backend(failure)
+
+    @staticmethod
+    def _stop_backend(backend: Backend) -> None:
+        try:
+            backend.stop(0.5)
+        except Exception:
+            _log.debug("stopping the watcher failed", exc_info=True)
 
     def sweep(self) -> None:
         """Stat every loaded module; note those whose stat no longer proves them unchanged."""

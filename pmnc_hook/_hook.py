@@ -119,7 +119,9 @@ class Hook:
 
             return Watcher(directories, notify)
 
-        self.detector = Detector(self.registry, make_watcher, poll=self.settings.poll)
+        self.detector = Detector(
+            self.registry, make_watcher, directories=directories, poll=self.settings.poll
+        )
         self.detector.start()
 
     def detector_mode(self) -> str:

@@ -477,7 +477,16 @@ class Registry:
         entry = self.entry_for_path(path)
         if entry is None:
             return None
+        return self._check(entry, path, settled, expect)
+
+    def _check(
+        self, entry: _Entry, path: str, settled: bool, expect: Optional[StatKey]
+    ) -> Optional[str]:
         seen = entry.fingerprint
+        if seen is None:
+            return None
+        if path == entry.path and seen.matches(stat_key(path)):
+            return None  # the stat proves the published content is still there
         try:
             found = self.resolve(entry.name)
         except ImportError:
@@ -485,15 +494,15 @@ class Registry:
         if found is None:
             return None  # missing: the last good version keeps serving
         current = found[0]
-        if seen is None or (current == entry.path and seen.matches(stat_key(current))):
+        if current == entry.path and seen.matches(stat_key(current)):
             return None
         try:
             source = read_source(current, stable=not settled)
         except OSError:
             return None
         if source is None:
-            return None  # missing: the last good version keeps serving
-        if expect is not None and source.fingerprint.key != expect:
+            return None
+        if expect is not None and current == path and source.fingerprint.key != expect:
             raise Unsettled(current)  # written again since it settled
         if source.fingerprint.digest == seen.digest:
             if entry.fingerprint is seen:
@@ -526,7 +535,7 @@ class Registry:
         for entry in list(self._entries.values()):
             if entry.module is None:
                 continue
-            if self.confirm(entry.path, settled=True) is not None or (
+            if self._check(entry, entry.path, True, None) is not None or (
                 entry.dirty and self._differs(entry)
             ):
                 changed.append(entry.name)

@@ -64,6 +64,14 @@ class Watcher:
         from watchdog.events import FileSystemEventHandler
 
         notify = self._notify
+        # Watch what each directory is now (watchdog does not follow a symlinked directory);
+        # report paths under the name the user configured, which is how modules are known.
+        real_to_given = {os.path.realpath(d): d for d in self.directories}
+
+        def given(path: str) -> str:
+            head, tail = os.path.split(path)
+            directory = real_to_given.get(head)
+            return os.path.join(directory, tail) if directory is not None else path
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event: Any) -> None:
@@ -76,15 +84,15 @@ class Watcher:
                 for raw, still_open in still:
                     path = os.fsdecode(raw) if raw else ""
                     if path.endswith(".py"):
-                        notify(path, still_open)
+                        notify(given(path), still_open)
 
         observer, inotify = _own_inotify_observer()
         self._observer, self._inotify = observer, inotify
         try:
             observer.start()
             handler = Handler()
-            for directory in self.directories:
-                observer.schedule(handler, directory, recursive=False)
+            for real in real_to_given:
+                observer.schedule(handler, real, recursive=False)
         except BaseException:
             self.stop()
             raise
