@@ -180,7 +180,8 @@ for n in names:   # a branch switch rewriting every module at once
         f.write(f"V = 2\\nNAME = {{n!r}}\\n" + "# padding\\n" * 50)
 wait_for(lambda: all(getattr(pmnc, n).V == 2 for n in names), timeout=60)
 st = pmnc_hook.status()
-assert all(st[n].version == 2 for n in names), [(n, st[n].version) for n in names if st[n].version != 2]
+wrong = [(n, st[n].version) for n in names if st[n].version != 2]
+assert not wrong, wrong
 assert all(e.ok for e in events), [e for e in events if not e.ok][:3]
 assert len(events) == 240, len(events)
 print("ok")
