@@ -15,104 +15,35 @@ attribute; a load clears ``dirty`` *before* reading and re-checks it *after* pub
 from __future__ import annotations
 
 import gc
-import keyword
 import logging
 import os
 import sys
 import threading
 import time
-import traceback
 import types
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Optional
 
+from ._entry import (
+    TOKEN,
+    Entry,
+    ModuleStatus,
+    VersionToken,
+    failure_location,
+    is_module_name,
+)
 from ._errors import CycleError, ModuleLoadError, UnknownModuleError
 from ._events import Listeners, ReloadEvent
 from ._loader import PmncLoader, compile_source, execute, new_module
-from ._locks import Deadlock, LockGraph, ModuleLock
+from ._locks import Deadlock, LockGraph
 from ._permissions import PermissionGuard
 from ._source import Fingerprint, Source, StatKey, Unsettled, read_source, stat_key
 from ._tracking import Tracker, in_flight_anywhere
 
-__all__ = ("ModuleStatus", "Registry")
+__all__ = ("ModuleStatus", "Registry", "is_module_name")
 
 _log = logging.getLogger("pmnc_hook.registry")
-
-
-@dataclass(frozen=True)
-class ModuleStatus:
-    """A read-only record of one loaded module."""
-
-    name: str
-    filename: str
-    version: int
-    reloadable: bool
-    stateful: bool
-    loaded_at: float
-    last_error: Optional[BaseException]
-    lingering: tuple[int, ...]
-
-
-class _VersionToken:
-    """Lives in a version's globals: alive exactly as long as anything can run that version."""
-
-    __slots__ = ("__weakref__", "version")
-
-    def __init__(self, version: int) -> None:
-        self.version = version
-
-
-_TOKEN = "__pmnc_version__"
-
-
-class _Entry:
-    """Everything known about one module name. Fields change only under ``lock``, except
-    ``dirty`` and ``detected`` (set by the detector) and ``fingerprint`` (refreshed by checks);
-    single attribute writes, atomic under the GIL."""
-
-    def __init__(self, name: str, fullname: str, path: str, loader: PmncLoader) -> None:
-        self.name = name
-        self.fullname = fullname
-        self.path = path
-        self.loader = loader
-        self.lock = ModuleLock(name)
-        self.module: Optional[types.ModuleType] = None
-        self.published: object = None
-        self.version = 0
-        self.fingerprint: Optional[Fingerprint] = None
-        self.reloadable = True
-        self.stateful = False
-        self.loaded_at = 0.0
-        self.last_error: Optional[BaseException] = None
-        self.dirty = False
-        self.detected: Optional[Source] = None
-        self.failed_digest: Optional[bytes] = None
-        self.ignored_digest: Optional[bytes] = None
-        self.aliases: set[str] = set()
-        self.retired: list[tuple[int, weakref.ref[_VersionToken]]] = []
-        self.tracker: Optional[Tracker] = None
-
-
-def is_module_name(name: str) -> bool:
-    """Tell whether ``pmnc.<name>`` may name a module file (identifiers, no dunders)."""
-    return name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__")
-
-
-def _where(exc: BaseException, path: str) -> str:
-    """Return ``file:line`` of the failure inside the module file if it can be found."""
-    if isinstance(exc, SyntaxError) and exc.lineno:
-        return f"{exc.filename or path}:{exc.lineno}"
-    line = getattr(exc, "lineno", None)
-    filename = getattr(exc, "filename", None)
-    if isinstance(line, int) and filename:
-        return f"{filename}:{line}"
-    found = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename == path:
-            found = frame.lineno
-    return f"{path}:{found}" if found else path
 
 
 class Registry:
@@ -141,7 +72,7 @@ class Registry:
         self.permissions = PermissionGuard(strict)
         # Guards _entries (name -> entry); never held while loading or calling out.
         self._lock = threading.Lock()
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, Entry] = {}
         # Module load locks, taken one per module being loaded, nested along the chain of
         # top-level accesses; cycles are detected, never waited on.
         self._locks = LockGraph()
@@ -199,7 +130,7 @@ class Registry:
         assert module is not None
         return module
 
-    def _new_entry(self, name: str) -> _Entry:
+    def _new_entry(self, name: str) -> Entry:
         found = self.resolve(name)
         if found is None:
             raise UnknownModuleError(name, self.directories)
@@ -209,7 +140,7 @@ class Registry:
             entry = self._entries.get(name)
             if entry is None:
                 loader = PmncLoader(name, path, self.current_module)
-                entry = self._entries[name] = _Entry(name, fullname, path, loader)
+                entry = self._entries[name] = Entry(name, fullname, path, loader)
             return entry
 
     def _stack(self) -> list[str]:
@@ -218,7 +149,7 @@ class Registry:
             stack = self._local.stack = []
         return stack
 
-    def _get(self, entry: _Entry) -> object:
+    def _get(self, entry: Entry) -> object:
         stack = self._stack()
         if entry.name in stack:
             if entry.module is not None:
@@ -241,7 +172,7 @@ class Registry:
             stack.pop()
             self._locks.release(entry.lock)
 
-    def _load_locked(self, entry: _Entry) -> object:
+    def _load_locked(self, entry: Entry) -> object:
         first = entry.module is None
         tracker = entry.tracker
         if tracker is not None and tracker.pending is not None and not entry.dirty:
@@ -287,12 +218,12 @@ class Registry:
             tracker.discard()
         return self._build(entry, source, started)
 
-    def _build(self, entry: _Entry, source: Source, started: float) -> object:
+    def _build(self, entry: Entry, source: Source, started: float) -> object:
         old = entry.module
         try:
             code, directives = compile_source(source.data, source.path)
             module = new_module(entry.fullname, source.path, entry.loader, self.inject)
-            setattr(module, _TOKEN, _VersionToken(entry.version + 1))
+            setattr(module, TOKEN, VersionToken(entry.version + 1))
             execute(code, module, source)
             init = module.__dict__.get("pmnc_init")
             stateful = directives.stateful or init is not None
@@ -309,7 +240,7 @@ class Registry:
 
     def _migrate(
         self,
-        entry: _Entry,
+        entry: Entry,
         old: types.ModuleType,
         module: types.ModuleType,
         source: Source,
@@ -334,7 +265,7 @@ class Registry:
 
     def _publish(
         self,
-        entry: _Entry,
+        entry: Entry,
         module: types.ModuleType,
         source: Source,
         reloadable: bool,
@@ -343,8 +274,9 @@ class Registry:
     ) -> object:
         old = entry.module
         if old is not None:
-            token = old.__dict__.get(_TOKEN)
-            if isinstance(token, _VersionToken):
+            token = old.__dict__.get(TOKEN)
+            if isinstance(token, VersionToken):
+                self._alive(entry)  # drop versions already released, so the list stays short
                 entry.retired.append((entry.version, weakref.ref(token)))
         if stateful and entry.tracker is None:
             name = entry.name
@@ -384,10 +316,10 @@ class Registry:
         return self._expose(entry)
 
     def _failed(
-        self, entry: _Entry, exc: BaseException, source: Optional[Source], started: float
+        self, entry: Entry, exc: BaseException, source: Optional[Source], started: float
     ) -> object:
         entry.last_error = exc
-        where = _where(exc, source.path if source else entry.path)
+        where = failure_location(exc, source.path if source else entry.path)
         digest = source.fingerprint.digest if source else None
         if digest is None or digest != entry.failed_digest:
             entry.failed_digest = digest
@@ -424,7 +356,7 @@ class Registry:
             ) from exc
         return self._expose(entry)
 
-    def _expose(self, entry: _Entry) -> object:
+    def _expose(self, entry: Entry) -> object:
         """Put the published version on the facade; take it off again if marked meanwhile.
 
         While a quiescent swap is postponed the attribute stays off, so accesses keep coming
@@ -445,7 +377,7 @@ class Registry:
 
     # -- change detection ----------------------------------------------------------------
 
-    def entry_for_path(self, path: str) -> Optional[_Entry]:
+    def entry_for_path(self, path: str) -> Optional[Entry]:
         """Return the loaded module ``path`` may be the file of (by name, in our directories)."""
         directory, base = os.path.split(path)
         name, ext = os.path.splitext(base)
@@ -480,7 +412,7 @@ class Registry:
         return self._check(entry, path, settled, expect)
 
     def _check(
-        self, entry: _Entry, path: str, settled: bool, expect: Optional[StatKey]
+        self, entry: Entry, path: str, settled: bool, expect: Optional[StatKey]
     ) -> Optional[str]:
         seen = entry.fingerprint
         if seen is None:
@@ -524,7 +456,7 @@ class Registry:
         self.mark(entry)
         return entry.name
 
-    def mark(self, entry: _Entry) -> None:
+    def mark(self, entry: Entry) -> None:
         """Mark ``entry`` stale: its next access reloads it."""
         entry.dirty = True
         self._hide(entry.name)
@@ -541,7 +473,7 @@ class Registry:
                 changed.append(entry.name)
         return sorted(changed)
 
-    def _differs(self, entry: _Entry) -> bool:
+    def _differs(self, entry: Entry) -> bool:
         source = entry.detected
         if source is None:
             try:
@@ -573,7 +505,7 @@ class Registry:
         }
 
     @staticmethod
-    def _alive(entry: _Entry) -> list[int]:
+    def _alive(entry: Entry) -> list[int]:
         entry.retired = [(v, r) for v, r in entry.retired if r() is not None]
         return [v for v, _ in entry.retired]
 
