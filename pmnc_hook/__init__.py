@@ -29,7 +29,14 @@ def _version() -> str:
         return "0+unknown"
 
 
-__version__ = _version()
+def __getattr__(name: str) -> str:
+    # __version__ is read from the distribution's metadata on first use: importing
+    # importlib.metadata costs start-up time every process with the hook would pay.
+    if name == "__version__":
+        value = _version()
+        globals()["__version__"] = value
+        return value
+    raise AttributeError(f"module 'pmnc_hook' has no attribute {name!r}")
 
 __all__ = (
     "DirectiveError",

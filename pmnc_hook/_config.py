@@ -12,6 +12,8 @@ __all__ = (
     "DEFAULT_POLL_FALLBACK",
     "SETTLE_SECONDS",
     "EnvSettings",
+    "env_exclude",
+    "env_paths",
     "typecheck_enabled",
 )
 
@@ -39,6 +41,23 @@ def typecheck_enabled(environ: Optional[Mapping[str, str]] = None) -> bool:
     return env.get(ENV_TYPECHECK, "1").strip() != "0"
 
 
+def _split(value: Optional[str]) -> tuple[str, ...]:
+    return tuple(p for p in (value or "").split(os.pathsep) if p.strip())
+
+
+def env_paths(environ: Optional[Mapping[str, str]] = None) -> Optional[tuple[str, ...]]:
+    """Return the directories ``PMNC_HOOK_PATH`` lists, or ``None`` if it is unset or empty."""
+    env = os.environ if environ is None else environ
+    return _split(env.get(ENV_PATH)) or None
+
+
+def env_exclude(environ: Optional[Mapping[str, str]] = None) -> tuple[str, ...]:
+    """Return the program files ``PMNC_HOOK_EXCLUDE`` lists (set by the runner for its
+    children): files in module directories that are not reloadable modules."""
+    env = os.environ if environ is None else environ
+    return _split(env.get(ENV_EXCLUDE))
+
+
 def _flag(value: Optional[str]) -> bool:
     return value is not None and value.strip().lower() not in _FALSE
 
@@ -58,10 +77,6 @@ class EnvSettings:
     def read(cls, environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
         """Read the variables from ``environ`` (default ``os.environ``); raise ValueError if bad."""
         env = os.environ if environ is None else environ
-        raw_path = env.get(ENV_PATH)
-        paths: Optional[tuple[str, ...]] = None
-        if raw_path is not None and raw_path.strip():
-            paths = tuple(p for p in raw_path.split(os.pathsep) if p)
         raw_poll = env.get(ENV_POLL)
         poll: Optional[float] = None
         if raw_poll is not None and raw_poll.strip():
@@ -73,10 +88,10 @@ class EnvSettings:
                 raise ValueError(f"{ENV_POLL}={raw_poll!r} must be a positive number of seconds")
         level = env.get(ENV_LOG_LEVEL)
         return cls(
-            paths=paths,
+            paths=env_paths(env),
             poll=poll,
             strict=_flag(env.get(ENV_STRICT)),
             log_level=level.strip().upper() if level and level.strip() else None,
             typecheck=typecheck_enabled(env),
-            exclude=tuple(p for p in env.get(ENV_EXCLUDE, "").split(os.pathsep) if p),
+            exclude=env_exclude(env),
         )

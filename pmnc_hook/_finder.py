@@ -53,6 +53,16 @@ def _importer_location() -> tuple[str, int, dict[str, object]]:
     return "<unknown>", 0, {}
 
 
+def _runpy_is_asking() -> bool:
+    """Tell whether ``runpy`` (``python -m``, ``runpy.run_module``) is looking the name up."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "runpy":
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
 class PmncFinder(importlib.abc.MetaPathFinder):
     """Find specs for the namespace package's modules and for direct imports of them."""
 
@@ -87,8 +97,8 @@ class PmncFinder(importlib.abc.MetaPathFinder):
 
     def _direct_import(self, name: str) -> Optional[ModuleSpec]:
         managed = self.registry.owns_file(name)
-        if managed is None:
-            return None
+        if managed is None or _runpy_is_asking():
+            return None  # python -m <name> runs the file as __main__: not an import
         self._busy.on = True
         try:
             ordinary = PathFinder.find_spec(name)

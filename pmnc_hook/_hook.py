@@ -14,7 +14,7 @@ from importlib.machinery import ModuleSpec, PathFinder
 from typing import Any, Callable, Optional, Union
 
 from . import _facade
-from ._config import DEFAULT_DRAIN_TIMEOUT, EnvSettings
+from ._config import DEFAULT_DRAIN_TIMEOUT, env_exclude, env_paths
 from ._detect import Detector
 from ._errors import PmncHookError
 from ._events import ReloadEvent, listeners
@@ -169,9 +169,9 @@ class Hook:
         return f"<pmnc_hook.Hook {state} over {list(self.directories)}>"
 
 
-def _normalise(paths: Optional[Iterable[PathArg]], env: EnvSettings) -> tuple[str, ...]:
+def _normalise(paths: Optional[Iterable[PathArg]]) -> tuple[str, ...]:
     if paths is None:
-        raw: Iterable[PathArg] = env.paths or (os.getcwd(),)
+        raw: Iterable[PathArg] = env_paths() or (os.getcwd(),)
     elif isinstance(paths, (str, os.PathLike)):
         raw = (paths,)
     else:
@@ -218,13 +218,12 @@ def install(
         raise ValueError(f"poll must be a positive number of seconds, not {poll!r}")
     if drain_timeout < 0:
         raise ValueError(f"drain_timeout must not be negative, not {drain_timeout!r}")
-    env = EnvSettings.read()
     settings = _Settings(
-        directories=_normalise(paths, env),
+        directories=_normalise(paths),
         strict=bool(strict),
         poll=float(poll) if poll is not None else None,
         drain_timeout=float(drain_timeout),
-        exclude=frozenset(os.path.realpath(p) for p in _exclude),
+        exclude=frozenset(os.path.realpath(p) for p in (*_exclude, *env_exclude())),
     )
     with _install_lock:
         if _current is not None and _current.installed:

@@ -94,6 +94,11 @@ class PmncLoader(importlib.abc.Loader):
         """Return the module file's path."""
         return self.path
 
+    def get_code(self, fullname: Optional[str] = None) -> types.CodeType:
+        """Compile the module file as it is on disk now (for tools that run it themselves)."""
+        with open(self.path, "rb") as f:
+            return compile_source(f.read(), self.path)[0]
+
     def get_source(self, fullname: Optional[str] = None) -> str:
         """Return the module file's text as it is on disk now."""
         with open(self.path, "rb") as f:

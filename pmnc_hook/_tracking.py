@@ -19,7 +19,6 @@ swapped itself: those go on, since the drain (or another) is waiting for their o
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import threading
@@ -111,6 +110,8 @@ class Tracker:
 
     async def admit_async(self, me: int) -> None:
         """Like ``admit``, for a coroutine: waits without blocking its event loop."""
+        import asyncio  # only coroutines get here; keeps asyncio out of start-up
+
         while True:
             state = self.state
             if state is IDLE or self.owner == me or self.inflight.count(me) > 1:

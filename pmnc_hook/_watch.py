@@ -30,6 +30,21 @@ _CONTENT_EVENTS: dict[str, Optional[bool]] = {
 }
 
 
+class _ShutdownNoise(logging.Filter):
+    """Drop the one error watchdog logs when stopped while an event is being read.
+
+    watchdog 7 clears an emitter's watch group while its thread may still be reading, and
+    then logs "queue_events() called when the thread is inactive": harmless, but it would
+    put an error line on stderr of a program that exits normally.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "called when the thread is inactive" not in str(record.msg)
+
+
+_noise_filter = _ShutdownNoise()
+
+
 def _own_inotify_observer() -> tuple[Any, Any]:
     """Return (observer, inotify instance it owns or None), preferring a private instance."""
     from watchdog.observers import Observer
@@ -63,6 +78,7 @@ class Watcher:
         """Start watching; raise (``OSError``, ``ImportError``, ...) if the watcher cannot run."""
         from watchdog.events import FileSystemEventHandler
 
+        logging.getLogger("watchdog.observers.inotify").addFilter(_noise_filter)  # idempotent
         notify = self._notify
         # Watch what each directory is now (watchdog does not follow a symlinked directory);
         # report paths under the name the user configured, which is how modules are known.

@@ -161,3 +161,28 @@ def test_pickle_round_trip_through_namespace(tmp_path):
         cwd=tmp_path,
     )
     assert r.returncode == 0, r.stderr
+
+
+def test_runpy_runs_a_managed_file_as_main_not_as_an_import(tmp_path):
+    mods = tmp_path / "mods"
+    write(mods / "app.py", "import sys\nprint('main' if __name__ == '__main__' else __name__)\n")
+    r = run_python(
+        f"""
+        import runpy, sys, warnings
+        sys.path.insert(0, {str(mods)!r})
+        import pmnc_hook
+        pmnc_hook.install([{str(mods)!r}], poll=60)
+        warnings.simplefilter("error")
+        runpy.run_module("app", run_name="__main__")
+        import importlib.util
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            spec = importlib.util.find_spec("app")  # what tools see: the managed module
+        print(type(spec.loader).__name__, spec.loader.get_code("app").co_filename)
+        """,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "main"
+    assert lines[1].endswith(str(mods / "app.py"))
