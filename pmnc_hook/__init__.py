@@ -38,6 +38,7 @@ def __getattr__(name: str) -> str:
         return value
     raise AttributeError(f"module 'pmnc_hook' has no attribute {name!r}")
 
+
 __all__ = (
     "DirectiveError",
     "Hook",
