@@ -20,8 +20,6 @@ import typing
 from collections.abc import Iterable
 from typing import Any, Callable, Optional, TypeVar, Union
 
-import typeguard
-
 from ._typecheck_errors import Mismatch, TypeCheckSpecificationError, show
 
 __all__ = (
@@ -102,6 +100,8 @@ class TypeHint(Checker):
         self.test = self._test
 
     def _check(self, value: object) -> None:
+        import typeguard  # imported on first use: it costs ~30 ms of start-up
+
         try:
             typeguard.check_type(
                 value,
@@ -115,6 +115,8 @@ class TypeHint(Checker):
             ) from exc
 
     def _test(self, value: object) -> bool:
+        import typeguard
+
         try:
             self._check(value)
         except typeguard.TypeCheckError:
@@ -122,6 +124,8 @@ class TypeHint(Checker):
         return True
 
     def explain(self, value: object) -> Optional[Mismatch]:
+        import typeguard
+
         try:
             self._check(value)
         except typeguard.TypeCheckError as exc:
