@@ -26,9 +26,8 @@ _log = logging.getLogger("pmnc_hook.detect")
 
 BACKUP_SWEEP = 5.0
 _TICK = 1.0
-# A file written in place is still open until its close event; an empty file is usually one
-# truncated by a writer about to write. Either waits for this long at most.
-MAX_OPEN_WAIT = 2.0
+# A file written in place is still open until its close event: wait that long at most for it.
+MAX_OPEN_WAIT = 10.0
 
 
 class Target(Protocol):
@@ -216,8 +215,11 @@ class Detector:
         for path, key, since in due:
             now = time.monotonic()
             now_key = stat_key(path)
-            if now_key is not None and now_key.size == 0 and since is None:
-                since = now  # truncated by a writer that has not written yet, most likely
+            if now_key is not None and now_key.size == 0 and now_key == key:
+                # Most likely truncated by a writer that has not written yet: never published
+                # by detection (the next write is noticed again); refresh() can load it.
+                _log.debug("%s is empty: not reloading it until it has content", path)
+                continue
             unsettled = now_key != key or (since is not None and now - since < MAX_OPEN_WAIT)
             if not unsettled:
                 try:

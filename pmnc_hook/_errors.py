@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
 from collections.abc import Sequence
 
 __all__ = (
     "CycleError",
+    "caller_outside",
+    "warn_at_caller",
     "DirectiveError",
     "ModuleLoadError",
     "PmncHookError",
@@ -59,3 +64,31 @@ class UnknownModuleError(PmncHookError, AttributeError):
 
 class PmncHookWarning(UserWarning):
     """Something works but loses a guarantee, e.g. a direct import of a reloadable module."""
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def caller_outside() -> tuple[str, int, dict[str, object]]:
+    """Return (file, line, globals) of the innermost frame outside pmnc_hook and importlib."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not (filename.startswith("<frozen") or filename.startswith(_PACKAGE)):
+            return filename, frame.f_lineno, frame.f_globals
+        frame = frame.f_back  # type: ignore[assignment]
+    return "<unknown>", 0, {}
+
+
+def warn_at_caller(message: str) -> None:
+    """Issue a ``PmncHookWarning`` pointing at the user's line that led here."""
+    filename, lineno, f_globals = caller_outside()
+    registry = f_globals.setdefault("__warningregistry__", {})
+    warnings.warn_explicit(
+        message,
+        PmncHookWarning,
+        filename,
+        lineno,
+        module=str(f_globals.get("__name__", "")),
+        registry=registry if isinstance(registry, dict) else None,
+    )

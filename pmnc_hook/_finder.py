@@ -13,20 +13,17 @@ import os
 import sys
 import threading
 import types
-import warnings
 from collections.abc import Sequence
 from importlib.machinery import ModuleSpec, PathFinder
 from typing import TYPE_CHECKING, Optional
 
-from ._errors import PmncHookWarning
+from ._errors import caller_outside, warn_at_caller
 from ._loader import PmncLoader
 
 if TYPE_CHECKING:
     from ._registry import Registry
 
 __all__ = ("PmncFinder",)
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class _NamespaceLoader(importlib.abc.Loader):
@@ -40,17 +37,6 @@ class _NamespaceLoader(importlib.abc.Loader):
 
     def exec_module(self, module: types.ModuleType) -> None:
         return None
-
-
-def _importer_location() -> tuple[str, int, dict[str, object]]:
-    """Return (file, line, globals) of the frame running the import statement."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if not (filename.startswith("<frozen") or filename.startswith(_HERE)):
-            return filename, frame.f_lineno, frame.f_globals
-        frame = frame.f_back  # type: ignore[assignment]
-    return "<unknown>", 0, {}
 
 
 def _runpy_is_asking() -> bool:
@@ -111,7 +97,7 @@ class PmncFinder(importlib.abc.MetaPathFinder):
                 return None
         except OSError:
             return None
-        filename, lineno, f_globals = _importer_location()
+        filename, lineno, _ = caller_outside()
         if self.strict:
             raise ImportError(
                 f"{filename}:{lineno}: 'import {name}' would bypass reloading: {managed} is a "
@@ -120,15 +106,9 @@ class PmncFinder(importlib.abc.MetaPathFinder):
                 name=name,
                 path=managed,
             )
-        registry = f_globals.setdefault("__warningregistry__", {})
-        warnings.warn_explicit(
+        warn_at_caller(
             f"'import {name}' gets the reloadable module {managed} as it is now: calls through "
-            f"this name will not see reloads; write pmnc.{name} instead",
-            PmncHookWarning,
-            filename,
-            lineno,
-            module=str(f_globals.get("__name__", "")),
-            registry=registry if isinstance(registry, dict) else None,
+            f"this name will not see reloads; write pmnc.{name} instead"
         )
         loader = PmncLoader(name, managed, lambda n: self.registry.add_alias(name, n))
         spec = ModuleSpec(name, loader, origin=managed)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 import stat
 import threading
-import warnings
 
-from ._errors import PmncHookWarning
+from ._errors import warn_at_caller
 
 __all__ = ("PermissionGuard", "writable_by_others")
 
@@ -44,7 +43,7 @@ class PermissionGuard:
                 if target in self._warned:
                     continue
                 self._warned.add(target)
-            warnings.warn(message, PmncHookWarning, stacklevel=4)
+            warn_at_caller(message)
 
     def reset_after_fork(self) -> None:
         """Re-create the lock, which a vanished thread may have held at the fork."""

@@ -77,6 +77,8 @@ class Registry:
         # top-level accesses; cycles are detected, never waited on.
         self._locks = LockGraph()
         self._local = threading.local()
+        self._retired = 0  # versions retired so far (for status()'s garbage collection)
+        self._collected = 0
 
     # -- resolution ---------------------------------------------------------------------
 
@@ -278,6 +280,7 @@ class Registry:
             if isinstance(token, VersionToken):
                 self._alive(entry)  # drop versions already released, so the list stays short
                 entry.retired.append((entry.version, weakref.ref(token)))
+                self._retired += 1
         if stateful and entry.tracker is None:
             name = entry.name
             entry.tracker = Tracker(
@@ -488,8 +491,12 @@ class Registry:
     def status(self) -> dict[str, ModuleStatus]:
         """Return one record per loaded module."""
         entries = [e for e in list(self._entries.values()) if e.module is not None]
-        if any(self._alive(e) for e in entries):
+        retired = sum(len(e.retired) for e in entries)
+        if retired and any(self._alive(e) for e in entries) and self._collected != self._retired:
+            # Old versions hold reference cycles (functions <-> globals): collect once per
+            # new retirement, not on every call, so polling status() stays cheap.
             gc.collect()
+            self._collected = self._retired
         return {
             e.name: ModuleStatus(
                 name=e.name,

@@ -95,6 +95,14 @@ class Tracker:
         self.published = StatefulModule(self)
         return self.published
 
+    def missing(self, name: str) -> AttributeError:
+        """Return the error for a call to a function the current version no longer has."""
+        return AttributeError(
+            f"pmnc.{self.name}.{name} no longer exists: the current version of {self.name} "
+            "does not define it (a function obtained through pmnc always calls the current "
+            "version)"
+        )
+
     def admit(self, me: int) -> None:
         """Let a call counted in during a swap go on, or wait until it may (blocking)."""
         while True:
@@ -139,7 +147,11 @@ class Tracker:
                 try:
                     if tracker.state is not IDLE:
                         await tracker.admit_async(me)
-                    return await tracker.ns[name](*args, **kwargs)
+                    try:
+                        fn = tracker.ns[name]
+                    except KeyError:
+                        raise tracker.missing(name) from None
+                    return await fn(*args, **kwargs)
                 finally:
                     remove(me)
                     if tracker.state is not IDLE:
@@ -154,7 +166,11 @@ class Tracker:
                 try:
                     if tracker.state is not IDLE:
                         await tracker.admit_async(me)
-                    async for item in tracker.ns[name](*args, **kwargs):
+                    try:
+                        fn = tracker.ns[name]
+                    except KeyError:
+                        raise tracker.missing(name) from None
+                    async for item in fn(*args, **kwargs):
                         yield item
                 finally:
                     remove(me)
@@ -170,7 +186,11 @@ class Tracker:
                 try:
                     if tracker.state is not IDLE:
                         tracker.admit(me)
-                    return (yield from tracker.ns[name](*args, **kwargs))
+                    try:
+                        fn = tracker.ns[name]
+                    except KeyError:
+                        raise tracker.missing(name) from None
+                    return (yield from fn(*args, **kwargs))
                 finally:
                     remove(me)
                     if tracker.state is not IDLE:
@@ -185,7 +205,11 @@ class Tracker:
                 try:
                     if tracker.state is not IDLE:
                         tracker.admit(me)
-                    return tracker.ns[name](*args, **kwargs)
+                    try:
+                        fn = tracker.ns[name]
+                    except KeyError:
+                        raise tracker.missing(name) from None
+                    return fn(*args, **kwargs)
                 finally:
                     remove(me)
                     if tracker.state is not IDLE:
@@ -285,7 +309,12 @@ class Tracker:
         self.idle.set()
 
     def reset_after_fork(self) -> None:
-        """Forget calls and swaps of threads that do not exist in this child."""
+        """Forget calls and swaps of threads that do not exist in this child.
+
+        A pending swap is kept (with ``pending_digest``, which the miss path matches against
+        it): the calls it waited for are gone here, so the next access that retries it goes
+        through, and the new version, which ran already, does not run twice.
+        """
         me = get_ident()
         keep = [t for t in self.inflight if t == me]
         self.inflight.clear()
@@ -296,7 +325,6 @@ class Tracker:
         if self.owner != me:
             self.owner = None
             self.state = IDLE
-            self.pending = None
 
 
 class StatefulModule:

@@ -194,3 +194,44 @@ def test_uninstall_stops_every_thread(moddir):
     hook.uninstall()
     left = [t for t in set(threading.enumerate()) - before if t.is_alive()]
     assert not left, left
+
+
+def test_an_empty_sighting_does_not_delay_the_next_content(tmp_path):
+    """A sweep that once saw the file empty must not hold later content back."""
+    p = tmp_path / "m.py"
+    p.write_text("")
+    target = _Target(p)
+    detector = Detector(target, None, poll=3600, settle=0.05)
+    detector.start()
+    try:
+        detector.notify(str(p))  # settles on an empty file: not confirmed
+        p.write_text("V = 1\n")
+        detector.notify(str(p))
+        wait_for(lambda: target.confirmed, timeout=5)
+        assert target.confirmed == ["V = 1\n"]
+    finally:
+        detector.stop()
+
+
+@pytest.mark.parametrize("mode", ["watch", "poll"])
+def test_truncated_file_is_never_published_by_detection(moddir, mode):
+    p = write(moddir / "bar.py", "def f():\n    return 1\n")
+    write(moddir / "probe.py", "V = 1\n")
+    pmnc_hook.install([str(moddir)], poll=0.05 if mode == "poll" else None)
+    assert pmnc.bar.f() == 1 and pmnc.probe.V == 1
+    with open(p, "w"):
+        pass  # a writer that truncated the file and stalls
+    # A later change elsewhere shows detection has been through the truncated file.
+    (moddir / "probe.py").write_text("V = 2\n")
+    wait_for(lambda: pmnc.probe.V == 2)
+    pmnc_hook._hook.current().detector.sweep()
+    (moddir / "probe.py").write_text("V = 3\n")
+    wait_for(lambda: pmnc.probe.V == 3)
+    assert pmnc.bar.f() == 1
+    assert pmnc_hook.status()["bar"].version == 1
+    p.write_text("def f():\n    return 2\n")  # the writer finishes
+    wait_for(lambda: pmnc.bar.f() == 2)
+    assert pmnc_hook.status()["bar"].version == 2
+    p.write_text("")
+    assert pmnc_hook.refresh() == ["bar"]  # an explicit refresh() loads what is there
+    assert not hasattr(pmnc.bar, "f")

@@ -356,3 +356,15 @@ def test_failing_pmnc_init_keeps_old_version_and_state(moddir):
     assert pmnc.acc.total() == 6
     st = pmnc_hook.status()["acc"]
     assert st.version == 1 and isinstance(st.last_error, ZeroDivisionError)
+
+
+def test_function_dropped_by_a_new_version_is_a_clear_error(moddir):
+    p = write(moddir / "acc.py", ACC.format(n=0) + "\ndef extra():\n    return 1\n")
+    pmnc_hook.install([str(moddir)], poll=3600)
+    extra = pmnc.acc.extra
+    assert extra() == 1
+    p.write_text(ACC.format(n=1))
+    pmnc_hook.refresh()
+    pmnc.acc.total()
+    with pytest.raises(AttributeError, match=r"pmnc\.acc\.extra no longer exists"):
+        extra()
