@@ -1,0 +1,1 @@
+"""A small shop: a catalog and invoices. It knows nothing of pmnc_hook."""
