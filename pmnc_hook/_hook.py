@@ -152,11 +152,17 @@ class Hook:
                 _current = None
 
     def _after_fork_in_child(self) -> None:
-        self.registry.reset_after_fork()
+        # Drop the parent's detector first, before anything here can fail: its threads do not
+        # exist in this process, and its inotify instance is shared with the parent, so
+        # stopping it (uninstall(), the exit handler) would remove the parent's watches.
         self.detector = None
+        self.registry.reset_after_fork()
         self._start_detector()
-        # Edits made between the fork and now have no event: check every module once.
-        self.registry.refresh()
+        # Edits made between the fork and now have no event: once the new watcher runs, check
+        # every loaded module. Through the detector, so a file still being written is read
+        # only once it has settled, like any other change.
+        assert self.detector is not None
+        self.detector.sweep()
 
     def __enter__(self) -> Hook:
         return self
