@@ -49,6 +49,10 @@ class Backend(Protocol):
 
     def stop(self, timeout: Optional[float] = ...) -> None: ...
 
+    def housekeeping(self) -> None: ...
+
+    def forget_after_fork(self) -> None: ...
+
 
 def _identity(directory: str) -> Optional[tuple[str, int, int]]:
     """Return what a module directory is now (its real path and inode), ``None`` if missing."""
@@ -129,6 +133,16 @@ class Detector:
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: let go of what this (the parent's) detector holds, without
+        calling into its watcher or taking its locks."""
+        backend, self.backend = self.backend, None
+        if backend is not None:
+            try:
+                backend.forget_after_fork()
+            except Exception:
+                _log.debug("releasing the parent's watcher failed", exc_info=True)
 
     def threads_alive(self) -> bool:
         """Tell whether the detector thread is running."""
@@ -252,6 +266,8 @@ class Detector:
             for path, _ in self._target.watched():
                 if os.path.dirname(path) in moved:
                     self.notify(path)
+        elif backend is not None and backend.alive():
+            backend.housekeeping()
         elif backend is not None and not backend.alive() and present:
             quick = time.monotonic() - self._restarted_at < 10 * _TICK
             if quick:

@@ -154,8 +154,11 @@ class Hook:
     def _after_fork_in_child(self) -> None:
         # Drop the parent's detector first, before anything here can fail: its threads do not
         # exist in this process, and its inotify instance is shared with the parent, so
-        # stopping it (uninstall(), the exit handler) would remove the parent's watches.
-        self.detector = None
+        # stopping it (uninstall(), the exit handler) would remove the parent's watches. Its
+        # descriptors are closed directly, so they do not pile up generation after generation.
+        inherited, self.detector = self.detector, None
+        if inherited is not None:
+            inherited.forget_after_fork()
         self.registry.reset_after_fork()
         self._start_detector()
         # Edits made between the fork and now have no event: once the new watcher runs, check
@@ -278,6 +281,15 @@ def on_reload(callback: Callable[[ReloadEvent], object]) -> Callable[[], None]:
     return listeners.subscribe(callback)
 
 
+def _before_fork() -> None:
+    # No fork in the middle of install()/uninstall(): the child would be half-installed.
+    _install_lock.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _install_lock.release()
+
+
 def _after_fork_in_child() -> None:
     global _install_lock
     _install_lock = threading.RLock()
@@ -297,5 +309,9 @@ def _at_exit() -> None:
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )
 atexit.register(_at_exit)

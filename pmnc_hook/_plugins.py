@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 from typing import Any
@@ -18,6 +19,15 @@ _log = logging.getLogger("pmnc_hook.plugins")
 # Guards _loaded: listeners are loaded once per process, at the first install.
 _lock = threading.Lock()
 _loaded = False
+
+
+def _after_fork_in_child() -> None:
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _entry_points() -> list[Any]:

@@ -113,6 +113,45 @@ class Watcher:
             self.stop()
             raise
 
+    def _watchdog_objects(self) -> list[Any]:
+        """Return the watchdog objects that may hold inotify descriptors or move records."""
+        found: list[Any] = []
+        if self._inotify is not None:
+            found.append(self._inotify)
+        observer = self._observer
+        for emitter in list(getattr(observer, "emitters", ()) or ()):
+            group = getattr(emitter, "_inotify", None)  # watchdog < 7: a buffer per emitter
+            found.append(group)
+            found.append(getattr(group, "_inotify", None))
+        return [o for o in found if o is not None]
+
+    def housekeeping(self) -> None:
+        """Forget unmatched move records (watchdog 6 keeps one per rename, forever)."""
+        for obj in self._watchdog_objects():
+            clear = getattr(obj, "clear_move_records", None)
+            if callable(clear):
+                try:
+                    clear()
+                except Exception:
+                    _log.debug("clearing watchdog's move records failed", exc_info=True)
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: close the inherited inotify descriptors, calling nothing of
+        watchdog's (its threads do not exist here, and closing through it would remove the
+        parent's watches from the shared inotify instance)."""
+        descriptors = set()
+        for obj in self._watchdog_objects():
+            for name in ("_inotify_fd", "_kill_r", "_kill_w"):
+                fd = getattr(obj, name, None)
+                if isinstance(fd, int) and fd >= 0:
+                    descriptors.add(fd)
+        for fd in descriptors:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._observer = self._inotify = None
+
     def alive(self) -> bool:
         """Tell whether the watcher's threads are still running."""
         observer = self._observer

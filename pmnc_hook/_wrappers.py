@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import functools
 import inspect
+import os
 import sys
 import threading
 import types
@@ -50,6 +51,19 @@ _KIND = inspect.Parameter
 _tc_on = typecheck_enabled()
 _FLAG_NAMES = {"_tc_on"}
 _SWITCH_LOCK = threading.Lock()  # guards _FLAG_NAMES and keeps the aliases equal to _tc_on
+# Guards every Lazy's one-time resolution and cell swap; re-entrant because resolving
+# annotations can import modules whose decorated functions are called at import time.
+_RESOLVE_LOCK = threading.RLock()
+
+
+def _after_fork_in_child() -> None:
+    global _SWITCH_LOCK, _RESOLVE_LOCK
+    _SWITCH_LOCK = threading.Lock()
+    _RESOLVE_LOCK = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def switch(on: bool) -> None:
@@ -325,11 +339,10 @@ class Lazy:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.wrapper: Optional[Callable[..., Any]] = None
-        self.lock = threading.Lock()  # guards the one-time resolution and the cell swap
         self.done = False
 
     def resolve(self) -> None:
-        with self.lock:
+        with _RESOLVE_LOCK:
             if self.done:
                 return
             plan = self.plan

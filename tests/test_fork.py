@@ -508,3 +508,39 @@ print("ok", reloads[0])
     )
     assert "ok" in out
     print(out.strip())
+
+
+def test_inherited_inotify_descriptors_do_not_pile_up_across_generations(tmp_path):
+    mods = tmp_path / "mods"
+    mods.mkdir()
+    (mods / "a.py").write_text("V = 1\n")
+    code = f"""
+import os, sys, warnings
+warnings.simplefilter("ignore", DeprecationWarning)
+import pmnc_hook
+from pmnc_hook import pmnc
+hook = pmnc_hook.install([{str(mods)!r}])
+assert hook.detector_mode() == "watch"
+pmnc.a
+counts = [len(os.listdir("/proc/self/fd"))]
+r, w = os.pipe()
+def generation(n):
+    pid = os.fork()
+    if pid == 0:
+        os.write(w, b"%d " % (len(os.listdir("/proc/self/fd")) - 2))  # minus the pipe
+        if n < 3:
+            generation(n + 1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert status == 0, status
+generation(1)
+os.close(w)
+print(counts[0], os.read(r, 100).decode())
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    parent, *children = (int(x) for x in result.stdout.split())
+    assert len(children) == 3
+    assert max(children) <= parent, (parent, children)
