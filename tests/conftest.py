@@ -16,6 +16,30 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+# Source text prepended to programs run in fresh interpreters: the same deadline-bounded wait
+# as wait_for() below, and silence for the DeprecationWarning that 3.12+ gives a process that
+# forks with threads alive (the hook's threads are alive on purpose in those scenarios).
+CHILD_WAIT_FOR = r"""
+import time
+def wait_for(predicate, timeout=20.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout} s")
+        time.sleep(0.005)
+"""
+
+CHILD_FORK_WARNINGS = r"""
+import warnings
+warnings.filterwarnings(
+    "ignore", message=r"This process \(pid=\d+\) is multi-threaded", category=DeprecationWarning
+)
+"""
+
+
 def write(path: Path, text: str) -> Path:
     """Write dedented ``text`` to ``path`` (creating directories)."""
     path.parent.mkdir(parents=True, exist_ok=True)

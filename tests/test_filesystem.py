@@ -7,20 +7,12 @@ import os
 import stat
 
 import pytest
-from conftest import run_python, wait_for, write
+from conftest import CHILD_WAIT_FOR, run_python, wait_for, write
 
 import pmnc_hook
 from pmnc_hook import ModuleLoadError, pmnc
 
-WAIT = """
-import time
-def wait_for(predicate, timeout=20):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit("condition not met in time")
-        time.sleep(0.01)
-"""
+WAIT = CHILD_WAIT_FOR
 
 
 def test_watcher_failing_with_enospc_falls_back_to_polling_logged_once(tmp_path):

@@ -17,27 +17,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import write
+from conftest import CHILD_FORK_WARNINGS, CHILD_WAIT_FOR, write
 
 DEADLINE = 60  # seconds for a whole scenario's interpreter
 
-PRELUDE = r"""
+PRELUDE = (
+    CHILD_FORK_WARNINGS
+    + CHILD_WAIT_FOR
+    + r"""
 import os, select, signal, sys, threading, time, traceback, warnings
 
-# The scenarios fork with the hook's threads alive on purpose.
-warnings.filterwarnings(
-    "ignore", message=r"This process \(pid=\d+\) is multi-threaded", category=DeprecationWarning
-)
 
-def wait_for(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {timeout} s")
-        time.sleep(0.005)
 
 def reap(pid, timeout=30.0):
     # Wait for child pid; kill it and fail if it has not exited in time (longer than the
@@ -94,6 +84,7 @@ def no_backup_sweep():
     assert hasattr(detect, "BACKUP_SWEEP")
     detect.BACKUP_SWEEP = 3600.0
 """
+)
 
 COUNTER = """\
 VERSION = 1

@@ -15,27 +15,18 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import write
+from conftest import CHILD_FORK_WARNINGS, CHILD_WAIT_FOR, write
 
 DEADLINE = 30  # seconds; an interpreter hanging at exit fails the test
 EXIT_BUDGET = 10.0  # seconds from the end of the program's work to the process being gone
 
-PRELUDE = r"""
+PRELUDE = (
+    CHILD_FORK_WARNINGS
+    + CHILD_WAIT_FOR
+    + r"""
 import os, sys, threading, time, warnings
 
-warnings.filterwarnings(
-    "ignore", message=r"This process \(pid=\d+\) is multi-threaded", category=DeprecationWarning
-)
 
-def wait_for(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {timeout} s")
-        time.sleep(0.005)
 
 def write_atomically(path, text):
     tmp = path + ".tmp"
@@ -51,6 +42,7 @@ def done():
     # The program's work is over: from here on, only the interpreter's exit remains.
     print("DONE", time.monotonic(), flush=True)
 """
+)
 
 STATEFUL = """\
 VERSION = 1
