@@ -47,6 +47,26 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def clean_env() -> dict[str, str]:
+    """Return this process's environment without any PMNC_HOOK_* variable, no bytecode."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMNC_HOOK_")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run_script(directory: Path, source: str, *, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Write ``source`` to ``scenario.py`` (so tracebacks show its lines) and run it."""
+    script = write(directory / "scenario.py", source)
+    return subprocess.run(
+        [sys.executable, str(script)],
+        cwd=directory,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def run_python(
     code: str,
     *,
@@ -56,9 +76,7 @@ def run_python(
     args: list[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter (with a deadline, so a hang fails the test)."""
-    full_env = dict(os.environ)
-    full_env.pop("PMNC_HOOK_PATH", None)
-    full_env["PYTHONDONTWRITEBYTECODE"] = "1"
+    full_env = clean_env()
     if env:
         full_env.update(env)
     return subprocess.run(

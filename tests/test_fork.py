@@ -12,12 +12,11 @@ check right after the fork can bring the edit in.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import CHILD_FORK_WARNINGS, CHILD_WAIT_FOR, write
+from conftest import CHILD_FORK_WARNINGS, CHILD_WAIT_FOR, run_script, write
 
 DEADLINE = 60  # seconds for a whole scenario's interpreter
 
@@ -109,17 +108,7 @@ def run(tmp_path: Path, code: str) -> str:
 
     The scenario is written to ``scenario.py`` first, so that tracebacks show its lines.
     """
-    script = write(tmp_path / "scenario.py", PRELUDE + code)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PMNC_HOOK_")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    r = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-    )
+    r = run_script(tmp_path, PRELUDE + code, timeout=DEADLINE)
     assert r.returncode == 0, f"exit {r.returncode}\nstdout:\n{r.stdout}\nstderr:\n{r.stderr}"
     assert "Traceback" not in r.stderr and "Exception in thread" not in r.stderr, r.stderr
     return r.stdout

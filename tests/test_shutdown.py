@@ -8,14 +8,12 @@ interpreter with a deadline.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import CHILD_FORK_WARNINGS, CHILD_WAIT_FOR, write
+from conftest import CHILD_FORK_WARNINGS, CHILD_WAIT_FOR, run_script, write
 
 DEADLINE = 30  # seconds; an interpreter hanging at exit fails the test
 EXIT_BUDGET = 10.0  # seconds from the end of the program's work to the process being gone
@@ -61,17 +59,7 @@ def pmnc_init(old_module, new_module, new_module_filename):
 
 def run(tmp_path: Path, code: str) -> subprocess.CompletedProcess[str]:
     """Run PRELUDE + ``code`` as a script with the deadline; check that its exit was clean."""
-    script = write(tmp_path / "scenario.py", PRELUDE + code)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PMNC_HOOK_")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    r = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-    )
+    r = run_script(tmp_path, PRELUDE + code, timeout=DEADLINE)
     ended = time.monotonic()
     report = f"exit {r.returncode}\nstdout:\n{r.stdout}\nstderr:\n{r.stderr}"
     assert r.returncode == 0, report
