@@ -23,7 +23,7 @@ import timeit
 
 import pmnc_hook
 from pmnc_hook import pmnc
-from pmnc_hook._source import RACY_NS
+from pmnc_hook.reload.source import RACY_NS
 
 RUNS, CALLS = 7, 200_000
 
@@ -50,7 +50,7 @@ def main() -> None:
         with pmnc_hook.install([directory]) as hook:
             print(f"detection: {hook.detector_mode()}; 2,000 module files")
             pmnc.bar.f(1)
-            bar = pmnc_hook._hook.current().registry.current_module("bar")
+            bar = pmnc_hook._api.current().registry.current_module("bar")
             ns = {"pmnc": pmnc, "bar": bar}
             one = ratio(ns)
             for i in range(999):

@@ -6,16 +6,16 @@ where the new version is loaded. See README.md and docs/ for the model.
 
 from __future__ import annotations
 
-from ._errors import (
+from pmnc_hook._api import Hook, install, on_reload, refresh, status, uninstall
+from pmnc_hook._errors import (
     DirectiveError,
     ModuleLoadError,
     PmncHookError,
     PmncHookWarning,
 )
-from ._events import ReloadEvent
-from ._facade import pmnc
-from ._hook import Hook, install, on_reload, refresh, status, uninstall
-from ._registry import ModuleStatus
+from pmnc_hook.reload.events import ReloadEvent
+from pmnc_hook.reload.facade import pmnc
+from pmnc_hook.reload.registry import ModuleStatus
 
 
 def _version() -> str:

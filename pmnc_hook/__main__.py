@@ -1,8 +1,8 @@
-"""``python -m pmnc_hook``: the command line of ``pmnc_hook._cli``."""
+"""``python -m pmnc_hook``: the command line of ``pmnc_hook.run.cli``."""
 
 import sys
 
-from pmnc_hook._cli import main
+from pmnc_hook.run.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

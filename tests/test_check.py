@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, write
 
-from pmnc_hook._check import CODES, check_paths, check_source, main
+from pmnc_hook.check.files import CODES, check_paths, check_source, main
 
 MODULES = ("bar", "baz")
 
@@ -34,7 +34,7 @@ def run_check(*args: str, cwd: Path, env: dict[str, str] | None = None, via: str
     full_env.pop("PMNC_HOOK_PATH", None)
     full_env["PYTHONDONTWRITEBYTECODE"] = "1"
     full_env.update(env or {})
-    command = ["-m", "pmnc_hook._check"] if via == "_check" else ["-m", "pmnc_hook", "--check"]
+    command = ["-m", "pmnc_hook.check"] if via == "_check" else ["-m", "pmnc_hook", "--check"]
     return subprocess.run(
         [sys.executable, *command, *args],
         cwd=cwd,
@@ -747,7 +747,7 @@ def test_files_that_cannot_be_modules_are_program_files(tmp_path, monkeypatch):
 def test_unreadable_file_is_pmnc007(tmp_path, monkeypatch):
     import builtins
 
-    from pmnc_hook import _check
+    from pmnc_hook.check import files as _check
 
     monkeypatch.chdir(tmp_path)
     locked = write(tmp_path / "mods" / "locked.py", "x = 1\n")

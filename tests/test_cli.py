@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pmnc_hook import _cli
-from pmnc_hook._runner import RunOptions
+from pmnc_hook.run import cli as _cli
+from pmnc_hook.run.runner import RunOptions
 
 
 def parse(*argv: str) -> RunOptions:
@@ -194,16 +194,16 @@ def test_unknown_option_subprocess(tmp_path):
 
 def test_check_gets_everything_after_it(monkeypatch):
     seen = []
-    fake = types.ModuleType("pmnc_hook._check")
+    fake = types.ModuleType("pmnc_hook.check.files")
     fake.main = lambda argv: seen.append(list(argv)) or 7  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "pmnc_hook._check", fake)
-    monkeypatch.setattr("pmnc_hook._check", fake, raising=False)
+    monkeypatch.setitem(sys.modules, "pmnc_hook.check.files", fake)
+    monkeypatch.setattr("pmnc_hook.check.files", fake, raising=False)
     assert _cli.main(["--check", "a", "--select", "X1", "--strict", "--help"]) == 7
     assert seen == [["a", "--select", "X1", "--strict", "--help"]]
 
 
 def test_check_runs_the_checker(tmp_path):
-    if importlib.util.find_spec("pmnc_hook._check") is None:
+    if importlib.util.find_spec("pmnc_hook.check.files") is None:
         pytest.skip("pmnc_hook._check is not written yet")
     (tmp_path / "clean.py").write_text("def f():\n    return 1\n")
     result = run_cli("--check", str(tmp_path), cwd=tmp_path)

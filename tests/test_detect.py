@@ -11,8 +11,8 @@ from conftest import wait_for, write
 
 import pmnc_hook
 from pmnc_hook import pmnc
-from pmnc_hook._detect import Detector
-from pmnc_hook._source import Fingerprint
+from pmnc_hook.detect.detector import Detector
+from pmnc_hook.reload.source import Fingerprint
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -143,7 +143,7 @@ def test_sweep_notices_changes_events_missed(tmp_path):
 
     class T(_Target):
         def watched(self):
-            from pmnc_hook._source import read_source
+            from pmnc_hook.reload.source import read_source
 
             src = read_source(str(self.path))
             fp = src.fingerprint
@@ -224,7 +224,7 @@ def test_truncated_file_is_never_published_by_detection(moddir, mode):
     # A later change elsewhere shows detection has been through the truncated file.
     (moddir / "probe.py").write_text("V = 2\n")
     wait_for(lambda: pmnc.probe.V == 2)
-    pmnc_hook._hook.current().detector.sweep()
+    pmnc_hook._api.current().detector.sweep()
     (moddir / "probe.py").write_text("V = 3\n")
     wait_for(lambda: pmnc.probe.V == 3)
     assert pmnc.bar.f() == 1

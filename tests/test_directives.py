@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from pmnc_hook import DirectiveError
-from pmnc_hook._directives import find_directives, may_hold_directive, scan
+from pmnc_hook.reload.directives import find_directives, may_hold_directive, scan
 
 
 def directives(src: str):

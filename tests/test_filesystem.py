@@ -57,7 +57,7 @@ import logging
 logging.basicConfig(level=logging.WARNING, format="%(name)s %(levelname)s %(message)s")
 import pmnc_hook
 from pmnc_hook import pmnc
-from pmnc_hook import _watch
+from pmnc_hook.detect import watchdog_backend as _watch
 hook = pmnc_hook.install([{str(mods)!r}])
 assert hook.detector_mode() == "watch"
 _watch.Watcher.alive = lambda self: False   # every watcher's thread "dies" from now on
@@ -255,8 +255,8 @@ def test_writable_by_others_warns_once_and_strict_refuses(tmp_path, what):
 
 @pytest.mark.usefixtures("isolated")
 def test_refresh_of_unchanged_modules_stats_and_does_not_read(moddir, monkeypatch):
-    import pmnc_hook._registry as registry
-    import pmnc_hook._source as source
+    import pmnc_hook.reload.registry as registry
+    import pmnc_hook.reload.source as source
 
     for i in range(300):
         write(moddir / f"m{i}.py", f"V = {i}\n")

@@ -79,7 +79,7 @@ def write_atomically(path, text):
 
 def no_backup_sweep():
     # Only the watcher (and the check right after a fork) may find an edit.
-    import pmnc_hook._detect as detect
+    import pmnc_hook.detect.detector as detect
     assert hasattr(detect, "BACKUP_SWEEP")
     detect.BACKUP_SWEEP = 3600.0
 """
@@ -124,7 +124,7 @@ def test_os_fork_child_reloads_on_its_own_in_watch_mode_without_refresh(tmp_path
 no_backup_sweep()
 import pmnc_hook
 from pmnc_hook import pmnc
-from pmnc_hook import _hook
+from pmnc_hook import _api as _hook
 MODS = {str(mods)!r}
 BAR, COUNTER = os.path.join(MODS, "bar.py"), os.path.join(MODS, "counter.py")
 hook = pmnc_hook.install([MODS])
@@ -199,7 +199,7 @@ assert pmnc.bar.V == 1
 ctx = multiprocessing.get_context("fork")
 
 def target(conn):
-    from pmnc_hook import _hook
+    from pmnc_hook import _api as _hook
     conn.send(("ready", pmnc.bar.V, _hook.current().detector_mode()))
     assert conn.poll(20) and conn.recv() == "edited"
     wait_for(lambda: pmnc.bar.V == 2, what="process sees v2")
@@ -339,7 +339,7 @@ builtins.ENTERED = collections.defaultdict(threading.Event)
 no_backup_sweep()
 import pmnc_hook
 from pmnc_hook import pmnc
-from pmnc_hook import _hook
+from pmnc_hook import _api as _hook
 MODS = {str(mods)!r}
 hook = pmnc_hook.install([MODS], drain_timeout=0.3)
 assert pmnc.again.V == 1 and pmnc.st.v() == 1 and pmnc.st2.v() == 1
@@ -409,7 +409,7 @@ def test_25_forks_while_another_thread_reloads_continuously(tmp_path):
         f"""
 import pmnc_hook
 from pmnc_hook import pmnc
-from pmnc_hook import _hook
+from pmnc_hook import _api as _hook
 MODS = {str(mods)!r}
 BAR, ST = os.path.join(MODS, "bar.py"), os.path.join(MODS, "st.py")
 ST_TEXT = open(ST).read()

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from pmnc_hook._locks import Deadlock, LockGraph, ModuleLock
+from pmnc_hook.reload.locks import Deadlock, LockGraph, ModuleLock
 
 
 def test_reentrant():

@@ -11,8 +11,9 @@ import venvs
 from conftest import write
 
 import pmnc_hook
-from pmnc_hook import _events, _plugins
-from pmnc_hook._events import Listeners, ReloadEvent
+from pmnc_hook.reload import events as _events
+from pmnc_hook.reload import plugins as _plugins
+from pmnc_hook.reload.events import Listeners, ReloadEvent
 
 EVENT = ReloadEvent("bar", "/x/bar.py", 2, True, None, 0.001)
 

@@ -474,7 +474,7 @@ def test_hook_is_a_context_manager(moddir):
     with install(moddir) as hook:
         assert isinstance(hook, pmnc_hook.Hook)
         assert pmnc.bar.X == 1
-    assert hook not in sys.meta_path and pmnc_hook._hook.current() is None
+    assert hook not in sys.meta_path and pmnc_hook._api.current() is None
     with pytest.raises(AttributeError):
         pmnc.bar
 

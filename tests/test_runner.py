@@ -400,7 +400,7 @@ def test_settings_reach_the_hook_and_the_environment(tmp_path):
         tmp_path / "app.py",
         """\
         import json, os
-        from pmnc_hook import _hook
+        from pmnc_hook import _api as _hook
         hook = _hook.current()
         print(json.dumps({
             "mode": hook.detector_mode(),
@@ -431,7 +431,7 @@ def test_environment_gives_defaults_but_not_the_path(tmp_path):
     write(
         tmp_path / "app.py",
         """\
-        from pmnc_hook import _hook
+        from pmnc_hook import _api as _hook
         hook = _hook.current()
         print(hook.detector_mode(), hook.settings.strict, hook.directories)
         """,

@@ -161,7 +161,7 @@ STUCK = os.path.join(MODS, "stuck.py")
 write_in_place(STUCK, open(STUCK).read() + "# 2\\n")
 assert "stuck" in pmnc_hook.refresh()
 start(lambda: pmnc.stuck.V)
-tracker = pmnc_hook._hook.current().registry._entries["stuck"].tracker
+tracker = pmnc_hook._api.current().registry._entries["stuck"].tracker
 wait_for(lambda: tracker.state != "idle", what="the swap of stuck draining")
 # a reload whose module body never finishes
 write_in_place(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from pmnc_hook._source import RACY_NS, Fingerprint, read_source, stat_key
+from pmnc_hook.reload.source import RACY_NS, Fingerprint, read_source, stat_key
 
 
 def test_read_source_returns_bytes_key_and_hash(tmp_path):

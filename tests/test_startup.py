@@ -14,7 +14,7 @@ import venvs
 from conftest import write
 
 import pmnc_hook
-from pmnc_hook import _startup
+from pmnc_hook.run import startup as _startup
 
 REPO = Path(__file__).resolve().parent.parent
 PTH = REPO / "pmnc_hook.pth"
@@ -113,7 +113,7 @@ def test_main_files_dotted_module(tmp_path, monkeypatch):
 
 def test_unset_installs_nothing(fresh_start):
     assert _startup.process_startup() is None
-    assert pmnc_hook._hook.current() is None
+    assert pmnc_hook._api.current() is None
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,7 @@ def test_errors_are_one_line_on_stderr(
     assert err.count("\n") == 1
     assert err.startswith("pmnc_hook: not installed at start-up: ")
     assert message.format(missing=missing) in err
-    assert pmnc_hook._hook.current() is None
+    assert pmnc_hook._api.current() is None
 
 
 def test_installs_once(fresh_start, isolated, monkeypatch, tmp_path, capsys):
@@ -147,7 +147,7 @@ def test_installs_once(fresh_start, isolated, monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("PMNC_HOOK_POLL", "0.5")
     monkeypatch.setenv("PMNC_HOOK_LOG_LEVEL", "info")
     hook = _startup.process_startup()
-    assert hook is not None and hook is pmnc_hook._hook.current()
+    assert hook is not None and hook is pmnc_hook._api.current()
     assert hook.directories == (str(tmp_path),)
     assert hook.detector_mode() == "poll"
     assert _startup.process_startup() is hook
@@ -285,7 +285,8 @@ class TestFreshVenv:
         assert "pmnc_hook INFO pmnc.greeting loaded version 1" in lines[0]
         assert "pmnc_hook INFO pmnc.greeting reloaded to version 2" in lines[1]
         code = (
-            "from pmnc_hook import _hook, _startup; hook = _hook.current(); "
+            "from pmnc_hook import _api as _hook; from pmnc_hook.run import startup as _startup; "
+            "hook = _hook.current(); "
             "print(hook.detector_mode(), hook.settings.strict, _startup.process_startup() is hook)"
         )
         result = fresh.run(["-c", code], cwd=tmp_path, env=env)
@@ -294,7 +295,7 @@ class TestFreshVenv:
     def test_the_script_is_not_a_module(self, fresh, tmp_path):
         write(
             tmp_path / "main.py",
-            "from pmnc_hook import _hook\nprint(sorted(_hook.current().settings.exclude))\n",
+            "from pmnc_hook import _api\nprint(sorted(_api.current().settings.exclude))\n",
         )
         result = fresh.run(["main.py"], cwd=tmp_path, env={"PMNC_HOOK_PATH": str(tmp_path)})
         assert result.stdout == f"[{str((tmp_path / 'main.py').resolve())!r}]\n"

@@ -40,7 +40,7 @@ def pmnc_init(old_module, new_module, new_module_filename):
 
 
 def tracker_of(name):
-    entry = pmnc_hook._hook.current().registry._entries.get(name)
+    entry = pmnc_hook._api.current().registry._entries.get(name)
     return entry.tracker if entry is not None else None
 
 

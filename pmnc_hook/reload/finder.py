@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from importlib.machinery import ModuleSpec, PathFinder
 from typing import TYPE_CHECKING, Optional
 
-from ._errors import caller_outside, warn_at_caller
-from ._loader import PmncLoader
+from pmnc_hook._errors import caller_outside, warn_at_caller
+from pmnc_hook.reload.loader import PmncLoader
 
 if TYPE_CHECKING:
-    from ._registry import Registry
+    from pmnc_hook.reload.registry import Registry
 
 __all__ = ("PmncFinder",)
 

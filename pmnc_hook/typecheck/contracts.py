@@ -15,7 +15,6 @@ from __future__ import annotations
 import builtins
 import functools
 import inspect
-import os
 import sys
 import threading
 import types
@@ -23,9 +22,19 @@ import typing
 from collections.abc import Generator
 from typing import Any, Callable, NoReturn, Optional
 
-from ._checkers import Checker, InstanceOf, TypeHint, always, anything, dict_of, nothing, tuple_of
-from ._config import typecheck_enabled
-from ._typecheck_errors import (
+from pmnc_hook._fork import at_fork
+from pmnc_hook._settings import typecheck_enabled
+from pmnc_hook.typecheck.checkers import (
+    Checker,
+    InstanceOf,
+    TypeHint,
+    always,
+    anything,
+    dict_of,
+    nothing,
+    tuple_of,
+)
+from pmnc_hook.typecheck.errors import (
     InputParameterError,
     ReturnValueError,
     TypeCheckSpecificationError,
@@ -62,8 +71,7 @@ def _after_fork_in_child() -> None:
     _RESOLVE_LOCK = threading.RLock()
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+at_fork(after_in_child=_after_fork_in_child)
 
 
 def switch(on: bool) -> None:

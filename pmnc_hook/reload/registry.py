@@ -25,21 +25,21 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
-from ._entry import (
+from pmnc_hook._errors import CycleError, ModuleLoadError, UnknownModuleError
+from pmnc_hook._names import is_module_name
+from pmnc_hook.reload.entry import (
     TOKEN,
     Entry,
     ModuleStatus,
     VersionToken,
     failure_location,
-    is_module_name,
 )
-from ._errors import CycleError, ModuleLoadError, UnknownModuleError
-from ._events import Listeners, ReloadEvent
-from ._loader import PmncLoader, compile_source, execute, new_module
-from ._locks import Deadlock, LockGraph
-from ._permissions import PermissionGuard
-from ._source import Fingerprint, Source, StatKey, Unsettled, read_source, stat_key
-from ._tracking import Tracker, in_flight_anywhere
+from pmnc_hook.reload.events import Listeners, ReloadEvent
+from pmnc_hook.reload.loader import PmncLoader, compile_source, execute, new_module
+from pmnc_hook.reload.locks import Deadlock, LockGraph
+from pmnc_hook.reload.permissions import PermissionGuard
+from pmnc_hook.reload.source import Fingerprint, Source, StatKey, Unsettled, read_source, stat_key
+from pmnc_hook.reload.tracking import Tracker, in_flight_anywhere
 
 __all__ = ("ModuleStatus", "Registry", "is_module_name")
 

@@ -14,7 +14,7 @@ import ast
 from collections.abc import Collection, Mapping
 from typing import Optional, Union
 
-from ._directives import INIT, iter_module_level
+from pmnc_hook.reload.directives import INIT, iter_module_level
 
 __all__ = ("Func", "FuncDef", "ParsedFile", "Scope", "children", "dotted", "parameters")
 
@@ -22,7 +22,7 @@ FuncDef = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 Func = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 
 _PACKAGE = "pmnc_hook"
-_FACADE_MODULES = frozenset({"pmnc_hook", "pmnc_hook._facade"})
+_FACADE_MODULES = frozenset({"pmnc_hook", "pmnc_hook.reload.facade"})
 
 # Per node class: (fields that may hold a node, fields holding lists of nodes, fields holding
 # lists that may also hold None or str). Learnt from the first instance: ASDL sequences are

@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from importlib.machinery import ModuleSpec
 from typing import TYPE_CHECKING, Callable, Optional
 
-from ._directives import Directives, may_hold_directive, scan
+from pmnc_hook.reload.directives import Directives, may_hold_directive, scan
 
 if TYPE_CHECKING:
-    from ._source import Source
+    from pmnc_hook.reload.source import Source
 
 __all__ = ("PmncLoader", "compile_source", "execute", "new_module")
 

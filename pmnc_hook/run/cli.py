@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 from typing import Optional
 
-from . import __version__
-from ._runner import RunOptions, UsageError, run
-from ._startup import parse_level
+from pmnc_hook import __version__
+from pmnc_hook.run.runner import RunOptions, UsageError, run
+from pmnc_hook.run.startup import parse_level
 
 __all__ = ("main",)
 
@@ -159,7 +159,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     else:
         prog, args = "python -m pmnc_hook", list(argv)
     if args and args[0] == "--check":
-        from . import _check  # type: ignore[attr-defined,unused-ignore]
+        from pmnc_hook.check import files as _check
 
         status: int = _check.main(args[1:])
         return status

@@ -20,7 +20,7 @@ import typing
 from collections.abc import Iterable
 from typing import Any, Callable, Optional, TypeVar, Union
 
-from ._typecheck_errors import Mismatch, TypeCheckSpecificationError, show
+from pmnc_hook.typecheck.errors import Mismatch, TypeCheckSpecificationError, show
 
 __all__ = (
     "Checker",

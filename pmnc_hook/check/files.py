@@ -46,9 +46,9 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Optional, Union
 
-from ._check_rules import CODES, RawFinding, find_problems
-from ._config import ENV_PATH, EnvSettings
-from ._registry import is_module_name
+from pmnc_hook._names import is_module_name
+from pmnc_hook._settings import ENV_PATH, EnvSettings
+from pmnc_hook.check.rules import CODES, RawFinding, find_problems
 
 __all__ = (
     "CODES",

@@ -17,8 +17,8 @@ import time
 from collections.abc import Sequence
 from typing import Callable, Optional, Protocol
 
-from ._config import DEFAULT_POLL_FALLBACK, SETTLE_SECONDS
-from ._source import Fingerprint, StatKey, Unsettled, stat_key
+from pmnc_hook._settings import DEFAULT_POLL_FALLBACK, SETTLE_SECONDS
+from pmnc_hook.reload.source import Fingerprint, StatKey, Unsettled, stat_key
 
 __all__ = ("BACKUP_SWEEP", "Detector")
 

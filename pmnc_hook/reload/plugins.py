@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 from typing import Any
 
-from ._events import listeners
+from pmnc_hook._fork import at_fork
+from pmnc_hook.reload.events import listeners
 
 __all__ = ("GROUP", "load_listeners")
 
@@ -26,8 +26,7 @@ def _after_fork_in_child() -> None:
     _lock = threading.Lock()
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+at_fork(after_in_child=_after_fork_in_child)
 
 
 def _entry_points() -> list[Any]:

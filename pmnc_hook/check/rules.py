@@ -16,8 +16,8 @@ import ast
 from collections.abc import Collection, Mapping
 from typing import Optional, Union
 
-from ._check_ast import ParsedFile, Scope, children, parameters
-from ._directives import find_directives, iter_module_level
+from pmnc_hook.check.parsed import ParsedFile, Scope, children, parameters
+from pmnc_hook.reload.directives import find_directives, iter_module_level
 
 __all__ = ("CODES", "RawFinding", "find_problems")
 

@@ -6,7 +6,7 @@ import os
 import stat
 import threading
 
-from ._errors import warn_at_caller
+from pmnc_hook._errors import warn_at_caller
 
 __all__ = ("PermissionGuard", "writable_by_others")
 

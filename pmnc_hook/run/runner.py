@@ -26,10 +26,17 @@ from importlib.machinery import (
 )
 from typing import Any, Optional
 
-from ._config import ENV_EXCLUDE, ENV_LOG_LEVEL, ENV_PATH, ENV_POLL, ENV_STRICT, EnvSettings
-from ._errors import PmncHookError
-from ._hook import install, uninstall
-from ._startup import configure_logging, level_name, parse_level
+from pmnc_hook._api import install, uninstall
+from pmnc_hook._errors import PmncHookError
+from pmnc_hook._settings import (
+    ENV_EXCLUDE,
+    ENV_LOG_LEVEL,
+    ENV_PATH,
+    ENV_POLL,
+    ENV_STRICT,
+    EnvSettings,
+)
+from pmnc_hook.run.startup import configure_logging, level_name, parse_level
 
 __all__ = ("RunOptions", "UsageError", "run")
 

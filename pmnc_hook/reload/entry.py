@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import keyword
 import traceback
 import types
 import weakref
 from dataclasses import dataclass
 from typing import Optional
 
-from ._loader import PmncLoader
-from ._locks import ModuleLock
-from ._source import Fingerprint, Source
-from ._tracking import Tracker
+from pmnc_hook.reload.loader import PmncLoader
+from pmnc_hook.reload.locks import ModuleLock
+from pmnc_hook.reload.source import Fingerprint, Source
+from pmnc_hook.reload.tracking import Tracker
 
 __all__ = (
     "TOKEN",
@@ -20,7 +19,6 @@ __all__ = (
     "ModuleStatus",
     "VersionToken",
     "failure_location",
-    "is_module_name",
 )
 
 
@@ -76,11 +74,6 @@ class Entry:
         self.aliases: set[str] = set()
         self.retired: list[tuple[int, weakref.ref[VersionToken]]] = []
         self.tracker: Optional[Tracker] = None
-
-
-def is_module_name(name: str) -> bool:
-    """Tell whether ``pmnc.<name>`` may name a module file (identifiers, no dunders)."""
-    return name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__")
 
 
 def failure_location(exc: BaseException, path: str) -> str:

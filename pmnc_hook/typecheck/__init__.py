@@ -27,7 +27,7 @@ import inspect
 import typing
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, overload
 
-from ._checkers import (
+from pmnc_hook.typecheck.checkers import (
     Checker,
     Named,
     anything,
@@ -43,13 +43,7 @@ from ._checkers import (
     tuple_of,
     with_attr,
 )
-from ._typecheck_errors import (
-    InputParameterError,
-    ReturnValueError,
-    TypeCheckError,
-    TypeCheckSpecificationError,
-)
-from ._wrappers import (
+from pmnc_hook.typecheck.contracts import (
     Lazy,
     Plan,
     build,
@@ -57,6 +51,12 @@ from ._wrappers import (
     checkers_from_annotations,
     read_signature,
     switch,
+)
+from pmnc_hook.typecheck.errors import (
+    InputParameterError,
+    ReturnValueError,
+    TypeCheckError,
+    TypeCheckSpecificationError,
 )
 
 if TYPE_CHECKING:

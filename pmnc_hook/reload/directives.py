@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
-from ._errors import DirectiveError
+from pmnc_hook._errors import DirectiveError
 
 __all__ = ("Directives", "Problem", "find_directives", "may_hold_directive", "scan")
 

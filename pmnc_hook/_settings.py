@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 __all__ = (
     "DEFAULT_DRAIN_TIMEOUT",
+    "HookSettings",
+    "hook_settings",
     "DEFAULT_POLL_FALLBACK",
     "SETTLE_SECONDS",
     "EnvSettings",
@@ -95,3 +98,79 @@ class EnvSettings:
             typecheck=typecheck_enabled(env),
             exclude=env_exclude(env),
         )
+
+
+PathArg = Union[str, "os.PathLike[str]"]
+
+
+@dataclass(frozen=True)
+class HookSettings:
+    """What one installed hook works with, resolved and validated (``hook_settings``)."""
+
+    directories: tuple[str, ...]
+    strict: bool
+    poll: Optional[float]
+    drain_timeout: float
+    watch: bool
+    reload_signal: Optional[int]
+    exclude: frozenset[str]
+
+
+def _directories(paths: Optional[Iterable[PathArg]], environ: Mapping[str, str]) -> tuple[str, ...]:
+    raw: Iterable[PathArg]
+    if paths is None:
+        raw = env_paths(environ) or (os.getcwd(),)
+    elif isinstance(paths, (str, os.PathLike)):
+        raw = (paths,)
+    else:
+        raw = paths
+    directories: list[str] = []
+    for path in raw:
+        directory = os.path.abspath(os.fspath(path))
+        if not os.path.isdir(directory):
+            from pmnc_hook._errors import PmncHookError
+
+            raise PmncHookError(f"module directory {directory} does not exist or is no directory")
+        if directory not in directories:
+            directories.append(directory)
+    if not directories:
+        from pmnc_hook._errors import PmncHookError
+
+        raise PmncHookError("install() needs at least one module directory")
+    return tuple(directories)
+
+
+def hook_settings(
+    paths: Optional[Iterable[PathArg]],
+    *,
+    strict: bool,
+    poll: Optional[float],
+    drain_timeout: float,
+    watch: bool,
+    reload_signal: Optional[int],
+    exclude: Iterable[str] = (),
+    environ: Optional[Mapping[str, str]] = None,
+) -> HookSettings:
+    """Resolve ``install()``'s arguments; raise ``ValueError`` or ``PmncHookError`` if bad.
+
+    ``paths=None`` reads ``PMNC_HOOK_PATH``, else the current directory. ``exclude`` adds
+    program files (the runner's ``PMNC_HOOK_EXCLUDE``) that are never reloadable modules.
+    """
+    env = os.environ if environ is None else environ
+    if poll is not None and not (math.isfinite(poll) and poll > 0):
+        raise ValueError(f"poll must be a positive, finite number of seconds, not {poll!r}")
+    if not (math.isfinite(drain_timeout) and drain_timeout >= 0):
+        raise ValueError(f"drain_timeout must be a finite number >= 0, not {drain_timeout!r}")
+    if reload_signal is not None and (
+        isinstance(reload_signal, bool) or not isinstance(reload_signal, int)
+    ):
+        raise ValueError(f"reload_signal must be a signal number, not {reload_signal!r}")
+    return HookSettings(
+        directories=_directories(paths, env),
+        strict=bool(strict),
+        poll=float(poll) if poll is not None else None,
+        drain_timeout=float(drain_timeout),
+        watch=bool(watch),
+        reload_signal=int(reload_signal) if reload_signal is not None else None,
+        exclude=frozenset(os.path.realpath(p) for p in (*exclude, *env_exclude(env))),
+    )

@@ -7,7 +7,7 @@ stops the program from running. Spelt out, the line is::
 
     if os.environ.get("PMNC_HOOK_PATH"):
         try:
-            import pmnc_hook._startup as startup
+            import pmnc_hook.run.startup as startup
         except Exception as exc:            # the package was removed, or cannot import
             startup = None
             if not (isinstance(exc, ImportError) and exc.name == "pmnc_hook"):
@@ -25,8 +25,8 @@ import os
 import sys
 from typing import Optional, TextIO
 
-from ._config import EnvSettings
-from ._hook import Hook, current, install
+from pmnc_hook._api import Hook, current, install
+from pmnc_hook._settings import EnvSettings
 
 __all__ = ("configure_logging", "level_name", "parse_level", "process_startup")
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Optional
 
-from ._errors import UnknownModuleError
+from pmnc_hook import _deferred
+from pmnc_hook._errors import UnknownModuleError
 
 if TYPE_CHECKING:
-    from ._registry import Registry
+    from pmnc_hook.reload.registry import Registry
 
 __all__ = ("Pmnc", "bind", "pmnc")
 
@@ -29,6 +30,9 @@ class Pmnc:
     def __getattr__(self, name: str) -> Any:
         registry = _registry
         if registry is None:
+            if _deferred.pending() and not name.startswith("__"):
+                _deferred.finish()  # the PMNC_HOOK_PATH start-up waits for this first use
+                return getattr(self, name)
             raise UnknownModuleError(name, ())
         if name.startswith("__"):
             raise UnknownModuleError(name, registry.directories)

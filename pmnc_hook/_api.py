@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import sys
 import threading
 import types
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from importlib.machinery import ModuleSpec, PathFinder
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional
 
-from . import _facade
-from ._config import DEFAULT_DRAIN_TIMEOUT, env_exclude, env_paths
-from ._detect import Detector
-from ._errors import PmncHookError
-from ._events import ReloadEvent, listeners
-from ._finder import PmncFinder
-from ._registry import ModuleStatus, Registry
+from pmnc_hook import _deferred
+from pmnc_hook._errors import PmncHookError
+from pmnc_hook._fork import at_fork
+from pmnc_hook._settings import DEFAULT_DRAIN_TIMEOUT, HookSettings, PathArg, hook_settings
+from pmnc_hook.detect.detector import Detector
+from pmnc_hook.reload import facade as _facade
+from pmnc_hook.reload.events import ReloadEvent, listeners
+from pmnc_hook.reload.finder import PmncFinder
+from pmnc_hook.reload.registry import ModuleStatus, Registry
 
 __all__ = (
     "NAMESPACE",
@@ -36,17 +36,6 @@ _log = logging.getLogger("pmnc_hook")
 
 NAMESPACE = "pmnc_hook.modules"
 
-PathArg = Union[str, "os.PathLike[str]"]
-
-
-@dataclass(frozen=True)
-class _Settings:
-    directories: tuple[str, ...]
-    strict: bool
-    poll: Optional[float]
-    drain_timeout: float
-    exclude: frozenset[str]
-
 
 # Guards _current and every install/uninstall; re-entrant for uninstall() from install().
 _install_lock = threading.RLock()
@@ -54,7 +43,7 @@ _current: Optional[Hook] = None
 
 
 def _injected_names(facade: object) -> dict[str, object]:
-    from . import typecheck
+    from pmnc_hook import typecheck
 
     names: dict[str, object] = {name: getattr(typecheck, name) for name in typecheck.__all__}
     names["pmnc"] = facade
@@ -64,7 +53,7 @@ def _injected_names(facade: object) -> dict[str, object]:
 class Hook:
     """The installed hook: ``uninstall()`` removes it; usable as a context manager."""
 
-    def __init__(self, settings: _Settings) -> None:
+    def __init__(self, settings: HookSettings) -> None:
         self.settings = settings
         self.namespace = self._make_namespace(settings.directories)
         self.registry = Registry(
@@ -106,16 +95,18 @@ class Hook:
         meta.insert(index, self.finder)
         self.installed = True
         self._start_detector()
-        from ._plugins import load_listeners
+        from pmnc_hook.reload.plugins import load_listeners
 
         load_listeners()
         _log.debug("installed over %s (%s)", ", ".join(self.directories), self.detector_mode())
 
     def _start_detector(self) -> None:
+        if not self.settings.watch:
+            return
         directories = self.directories
 
         def make_watcher(notify: Callable[[str, Optional[bool]], None]) -> Any:
-            from ._watch import Watcher
+            from pmnc_hook.detect.watchdog_backend import Watcher
 
             return Watcher(directories, notify)
 
@@ -164,8 +155,8 @@ class Hook:
         # Edits made between the fork and now have no event: once the new watcher runs, check
         # every loaded module. Through the detector, so a file still being written is read
         # only once it has settled, like any other change.
-        assert self.detector is not None
-        self.detector.sweep()
+        if self.detector is not None:
+            self.detector.sweep()
 
     def __enter__(self) -> Hook:
         return self
@@ -176,25 +167,6 @@ class Hook:
     def __repr__(self) -> str:
         state = "installed" if self.installed else "uninstalled"
         return f"<pmnc_hook.Hook {state} over {list(self.directories)}>"
-
-
-def _normalise(paths: Optional[Iterable[PathArg]]) -> tuple[str, ...]:
-    if paths is None:
-        raw: Iterable[PathArg] = env_paths() or (os.getcwd(),)
-    elif isinstance(paths, (str, os.PathLike)):
-        raw = (paths,)
-    else:
-        raw = paths
-    directories: list[str] = []
-    for path in raw:
-        directory = os.path.abspath(os.fspath(path))
-        if not os.path.isdir(directory):
-            raise PmncHookError(f"module directory {directory} does not exist or is no directory")
-        if directory not in directories:
-            directories.append(directory)
-    if not directories:
-        raise PmncHookError("install() needs at least one module directory")
-    return tuple(directories)
 
 
 def _check_gil() -> None:
@@ -212,27 +184,30 @@ def install(
     strict: bool = False,
     poll: Optional[float] = None,
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
+    watch: bool = True,
+    reload_signal: Optional[int] = None,
     _exclude: Iterable[str] = (),
 ) -> Hook:
     """Install the finder and loader for these module directories and return the handle.
 
     ``paths=None`` reads ``PMNC_HOOK_PATH``, else uses the current directory. ``poll``: seconds
     between stat checks instead of the native watcher. ``drain_timeout``: seconds a quiescent
-    reload waits for calls in flight. Installing again with the same settings returns the same
-    handle; with other settings, the old hook is replaced.
+    reload waits for calls in flight. ``watch=False``: no watcher, no poller, no thread; files
+    are looked at again only by ``refresh()`` or the reload signal. ``reload_signal``: a signal
+    number on which the process runs ``refresh()``. Installing again with the same settings
+    returns the same handle; with other settings, the old hook is replaced.
     """
     global _current
     _check_gil()
-    if poll is not None and poll <= 0:
-        raise ValueError(f"poll must be a positive number of seconds, not {poll!r}")
-    if drain_timeout < 0:
-        raise ValueError(f"drain_timeout must not be negative, not {drain_timeout!r}")
-    settings = _Settings(
-        directories=_normalise(paths),
-        strict=bool(strict),
-        poll=float(poll) if poll is not None else None,
-        drain_timeout=float(drain_timeout),
-        exclude=frozenset(os.path.realpath(p) for p in (*_exclude, *env_exclude())),
+    _deferred.defer(None)  # an explicit install replaces a start-up still waiting for use
+    settings = hook_settings(
+        paths,
+        strict=strict,
+        poll=poll,
+        drain_timeout=drain_timeout,
+        watch=watch,
+        reload_signal=reload_signal,
+        exclude=_exclude,
     )
     with _install_lock:
         if _current is not None and _current.installed:
@@ -260,19 +235,21 @@ def uninstall() -> None:
 
 
 def current() -> Optional[Hook]:
-    """Return the installed hook, or ``None``."""
+    """Return the installed hook (finishing a deferred start-up first), or ``None``."""
+    if _deferred.pending():
+        _deferred.finish()
     return _current
 
 
 def refresh() -> list[str]:
     """Check every loaded module's file now; return the names whose content differs."""
-    hook = _current
+    hook = current()
     return hook.registry.refresh() if hook is not None else []
 
 
 def status() -> Mapping[str, ModuleStatus]:
     """Return one ``ModuleStatus`` per loaded module."""
-    hook = _current
+    hook = current()
     return types.MappingProxyType(hook.registry.status() if hook is not None else {})
 
 
@@ -308,10 +285,9 @@ def _at_exit() -> None:
         hook.detector.stop(timeout=2.0)
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(
-        before=_before_fork,
-        after_in_parent=_after_fork_in_parent,
-        after_in_child=_after_fork_in_child,
-    )
+at_fork(
+    before=_before_fork,
+    after_in_parent=_after_fork_in_parent,
+    after_in_child=_after_fork_in_child,
+)
 atexit.register(_at_exit)

@@ -1,0 +1,1 @@
+"""The static checker (``python -m pmnc_hook --check``): finds what breaks reloading."""

@@ -1,0 +1,1 @@
+"""Change detection: watcher or poller events -> settle -> the registry judges and marks stale."""

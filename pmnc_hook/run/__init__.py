@@ -1,0 +1,1 @@
+"""Running programs with the hook: the command line, the runner, and start-up by environment."""
