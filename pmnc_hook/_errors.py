@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 __all__ = (
     "CycleError",
+    "DirectImportError",
+    "UnsafeModuleError",
     "caller_outside",
     "warn_at_caller",
     "DirectiveError",
@@ -19,16 +21,25 @@ __all__ = (
 )
 
 
+_PUBLIC = "pmnc_hook"
+
+
 class PmncHookError(Exception):
     """Base of every error pmnc_hook raises."""
+
+    __module__ = _PUBLIC
 
 
 class ModuleLoadError(PmncHookError, ImportError):
     """A module's first load failed; ``__cause__`` is the original error."""
 
+    __module__ = _PUBLIC
+
 
 class DirectiveError(PmncHookError):
     """A directive (``__reloadable__``, ``pmnc_init``) is malformed; names file and line."""
+
+    __module__ = _PUBLIC
 
     def __init__(self, message: str, *, filename: str, lineno: int) -> None:
         super().__init__(f"{filename}:{lineno}: {message}")
@@ -64,6 +75,16 @@ class UnknownModuleError(PmncHookError, AttributeError):
 
 class PmncHookWarning(UserWarning):
     """Something works but loses a guarantee, e.g. a direct import of a reloadable module."""
+
+    __module__ = _PUBLIC
+
+
+class DirectImportError(PmncHookError, ImportError):
+    """Strict mode refused ``import <name>`` of a reloadable module (use ``pmnc.<name>``)."""
+
+
+class UnsafeModuleError(PmncHookError, ImportError):
+    """A module file was refused: writable by others (strict mode), or outside its directory."""
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))

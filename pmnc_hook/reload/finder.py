@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from importlib.machinery import ModuleSpec, PathFinder
 from typing import TYPE_CHECKING, Optional
 
-from pmnc_hook._errors import caller_outside, warn_at_caller
+from pmnc_hook._errors import DirectImportError, caller_outside, warn_at_caller
 from pmnc_hook.reload.loader import PmncLoader
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class PmncFinder(importlib.abc.MetaPathFinder):
             return None
         filename, lineno, _ = caller_outside()
         if self.strict:
-            raise ImportError(
+            raise DirectImportError(
                 f"{filename}:{lineno}: 'import {name}' would bypass reloading: {managed} is a "
                 f"reloadable module; write pmnc.{name} instead (strict mode refuses direct "
                 "imports)",

@@ -6,7 +6,7 @@ import os
 import stat
 import threading
 
-from pmnc_hook._errors import warn_at_caller
+from pmnc_hook._errors import UnsafeModuleError, warn_at_caller
 
 __all__ = ("PermissionGuard", "writable_by_others")
 
@@ -38,7 +38,9 @@ class PermissionGuard:
                 f"anyone on this machine could change the code it runs: chmod o-w {target}"
             )
             if self.strict:
-                raise ImportError(message + " (refused in strict mode)", name=name, path=target)
+                raise UnsafeModuleError(
+                    message + " (refused in strict mode)", name=name, path=target
+                )
             with self._lock:
                 if target in self._warned:
                     continue

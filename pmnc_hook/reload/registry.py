@@ -25,7 +25,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
-from pmnc_hook._errors import CycleError, ModuleLoadError, UnknownModuleError
+from pmnc_hook._errors import CycleError, ModuleLoadError, UnknownModuleError, UnsafeModuleError
 from pmnc_hook._names import is_module_name
 from pmnc_hook.reload.entry import (
     TOKEN,
@@ -98,7 +98,7 @@ class Registry:
                 continue
             root = os.path.realpath(directory)
             if os.path.dirname(real) != root:
-                raise ImportError(
+                raise UnsafeModuleError(
                     f"pmnc.{name}: {path} resolves to {real}, outside its module directory "
                     f"{directory} (which is {root}); refusing to load code from elsewhere. "
                     "Copy the file into the directory or add its directory to the paths.",
@@ -463,6 +463,10 @@ class Registry:
         """Mark ``entry`` stale: its next access reloads it."""
         entry.dirty = True
         self._hide(entry.name)
+
+    def commit(self) -> list[str]:
+        """Turn every staged change into one change-set (stub until change-sets land)."""
+        return []
 
     def refresh(self) -> list[str]:
         """Check every loaded module's file now; return the names whose content differs."""
