@@ -6,7 +6,16 @@ where the new version is loaded. See README.md and docs/ for the model.
 
 from __future__ import annotations
 
-from pmnc_hook._api import Hook, install, on_reload, refresh, status, uninstall
+from pmnc_hook._api import (
+    Hook,
+    generation,
+    install,
+    on_reload,
+    refresh,
+    rollback,
+    status,
+    uninstall,
+)
 from pmnc_hook._errors import (
     DirectiveError,
     ModuleLoadError,
@@ -16,6 +25,7 @@ from pmnc_hook._errors import (
 from pmnc_hook.reload.events import ReloadEvent
 from pmnc_hook.reload.facade import pmnc
 from pmnc_hook.reload.registry import ModuleStatus
+from pmnc_hook.reload.units import asgi, request, wsgi
 
 
 def _version() -> str:
@@ -48,10 +58,15 @@ __all__ = (
     "PmncHookWarning",
     "ReloadEvent",
     "__version__",
+    "asgi",
+    "generation",
     "install",
     "on_reload",
     "pmnc",
     "refresh",
+    "request",
+    "rollback",
     "status",
     "uninstall",
+    "wsgi",
 )

@@ -17,17 +17,21 @@ from pmnc_hook._fork import at_fork
 from pmnc_hook._settings import DEFAULT_DRAIN_TIMEOUT, HookSettings, PathArg, hook_settings
 from pmnc_hook.detect.detector import Detector
 from pmnc_hook.reload import facade as _facade
+from pmnc_hook.reload import gate
 from pmnc_hook.reload.events import ReloadEvent, listeners
 from pmnc_hook.reload.finder import PmncFinder
 from pmnc_hook.reload.registry import ModuleStatus, Registry
+from pmnc_hook.reload.reload_signal import ReloadSignal
 
 __all__ = (
     "NAMESPACE",
     "Hook",
     "current",
+    "generation",
     "install",
     "on_reload",
     "refresh",
+    "rollback",
     "status",
     "uninstall",
 )
@@ -68,6 +72,7 @@ class Hook:
         )
         self.finder = PmncFinder(self.registry, self.namespace, settings.strict)
         self.detector: Optional[Detector] = None
+        self.signal: Optional[ReloadSignal] = None
         self.installed = False
 
     @staticmethod
@@ -90,14 +95,15 @@ class Hook:
         package = sys.modules["pmnc_hook"]
         setattr(package, "modules", self.namespace)  # noqa: B010 - not a declared attribute
         _facade.bind(self.registry)
+        gate.engine = self.registry.engine
         meta = sys.meta_path
         index = meta.index(PathFinder) if PathFinder in meta else len(meta)
         meta.insert(index, self.finder)
         self.installed = True
+        if self.settings.reload_signal is not None:
+            self.signal = ReloadSignal(self.settings.reload_signal, self.registry.refresh)
+            self.signal.start()
         self._start_detector()
-        from pmnc_hook.reload.plugins import load_listeners
-
-        load_listeners()
         _log.debug("installed over %s (%s)", ", ".join(self.directories), self.detector_mode())
 
     def _start_detector(self) -> None:
@@ -128,11 +134,15 @@ class Hook:
             self.installed = False
             if self.detector is not None:
                 self.detector.stop()
+            if self.signal is not None:
+                self.signal.stop()
             try:
                 sys.meta_path.remove(self.finder)
             except ValueError:
                 pass
             _facade.bind(None)
+            if gate.engine is self.registry.engine:
+                gate.engine = None
             self.registry.close()
             if sys.modules.get(NAMESPACE) is self.namespace:
                 del sys.modules[NAMESPACE]
@@ -151,6 +161,8 @@ class Hook:
         if inherited is not None:
             inherited.forget_after_fork()
         self.registry.reset_after_fork()
+        if self.signal is not None:
+            self.signal.after_fork_in_child()
         self._start_detector()
         # Edits made between the fork and now have no event: once the new watcher runs, check
         # every loaded module. Through the detector, so a file still being written is read
@@ -253,6 +265,23 @@ def status() -> Mapping[str, ModuleStatus]:
     return types.MappingProxyType(hook.registry.status() if hook is not None else {})
 
 
+def generation() -> int:
+    """Return the number of the generation now published (+1 per published change-set)."""
+    hook = current()
+    return hook.registry.generation if hook is not None else 0
+
+
+def rollback(name: str) -> int:
+    """Publish the previous successfully published source of ``name`` again; return the new
+    version number. A module published in a change-set rolls back with the whole set."""
+    hook = current()
+    if hook is None:
+        raise PmncHookError(f"cannot roll back pmnc.{name}: pmnc_hook is not installed")
+    from pmnc_hook.reload.rollback import rollback as roll_back
+
+    return roll_back(hook.registry, name)
+
+
 def on_reload(callback: Callable[[ReloadEvent], object]) -> Callable[[], None]:
     """Call ``callback(event)`` after every load attempt; return the unsubscribe function."""
     return listeners.subscribe(callback)
@@ -283,6 +312,8 @@ def _at_exit() -> None:
     hook = _current
     if hook is not None and hook.detector is not None:
         hook.detector.stop(timeout=2.0)
+    if hook is not None and hook.signal is not None:
+        hook.signal.stop(timeout=2.0)
 
 
 at_fork(

@@ -255,7 +255,7 @@ def test_writable_by_others_warns_once_and_strict_refuses(tmp_path, what):
 
 @pytest.mark.usefixtures("isolated")
 def test_refresh_of_unchanged_modules_stats_and_does_not_read(moddir, monkeypatch):
-    import pmnc_hook.reload.registry as registry
+    import pmnc_hook.reload.judge as registry
     import pmnc_hook.reload.source as source
 
     for i in range(300):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import textwrap
 from importlib.metadata import EntryPoint
 
@@ -103,14 +104,17 @@ def test_real_entry_points_are_read():
     assert isinstance(_plugins._entry_points(), list)
 
 
-def test_loaded_at_install_and_told_of_reloads(tmp_path, monkeypatch, isolated):
+def test_loaded_at_the_first_event_and_told_of_reloads(tmp_path, monkeypatch, isolated):
     write(tmp_path / "plugins" / "plug.py", PLUGIN)
     monkeypatch.syspath_prepend(str(tmp_path / "plugins"))
     points(monkeypatch, record="plug:record", explode="plug:explode")
     monkeypatch.setattr(_plugins, "_loaded", False)
     monkeypatch.setattr(_events.listeners, "_callbacks", [])
+    monkeypatch.setattr(_events.listeners, "_plugins_loaded", False)
     greeting = write(tmp_path / "mods" / "greeting.py", "VALUE = 1\n")
     pmnc_hook.install([str(tmp_path / "mods")], poll=3600)
+    assert "plug" not in sys.modules  # issue 15: listeners load when the first event is due
+    assert not _plugins.loaded()
     import plug
 
     assert pmnc_hook.pmnc.greeting.VALUE == 1

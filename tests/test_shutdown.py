@@ -161,8 +161,8 @@ STUCK = os.path.join(MODS, "stuck.py")
 write_in_place(STUCK, open(STUCK).read() + "# 2\\n")
 assert "stuck" in pmnc_hook.refresh()
 start(lambda: pmnc.stuck.V)
-tracker = pmnc_hook._api.current().registry._entries["stuck"].tracker
-wait_for(lambda: tracker.state != "idle", what="the swap of stuck draining")
+from pmnc_hook._testing import phase
+wait_for(lambda: phase("stuck") == "draining", what="the swap of stuck draining")
 # a reload whose module body never finishes
 write_in_place(
     os.path.join(MODS, "body.py"),

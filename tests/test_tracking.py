@@ -14,6 +14,7 @@ from conftest import run_python, wait_for, write
 
 import pmnc_hook
 from pmnc_hook import pmnc
+from pmnc_hook._testing import in_flight, phase
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -39,14 +40,6 @@ def pmnc_init(old_module, new_module, new_module_filename):
 """
 
 
-def tracker_of(name):
-    entry = pmnc_hook._api.current().registry._entries.get(name)
-    return entry.tracker if entry is not None else None
-
-
-def in_flight(name):
-    tracker = tracker_of(name)
-    return len(tracker.inflight) if tracker is not None else 0
 
 
 def test_stateless_modules_are_plain_modules_and_stateful_ones_tracked(moddir):
@@ -169,7 +162,7 @@ def pmnc_init(old_module, new_module, new_module_filename):
         pmnc_hook.refresh()
         swapper = threading.Thread(target=lambda: pmnc.aio)
         swapper.start()
-        wait_for(lambda: tracker_of("aio").state != "idle")
+        wait_for(lambda: phase("aio") == "draining")
         assert pmnc_hook.status()["aio"].version == 1
         loop.call_soon_threadsafe(holder["event"].set)
         swapper.join(30)

@@ -39,6 +39,8 @@ class Target(Protocol):
         self, path: str, *, settled: bool, expect: Optional[StatKey] = None
     ) -> Optional[str]: ...
 
+    def commit(self) -> list[str]: ...
+
 
 class Backend(Protocol):
     """A native watcher: ``start`` raises if it cannot run."""
@@ -226,6 +228,13 @@ class Detector:
         return self.poll if self.mode == "poll" and self.poll else BACKUP_SWEEP
 
     def _settle(self, due: list[tuple[str, Optional[StatKey], Optional[float]]]) -> None:
+        try:
+            self._settle_each(due)
+        finally:
+            if due:
+                self._target.commit()
+
+    def _settle_each(self, due: list[tuple[str, Optional[StatKey], Optional[float]]]) -> None:
         for path, key, since in due:
             now = time.monotonic()
             now_key = stat_key(path)

@@ -14,7 +14,13 @@ _log = logging.getLogger("pmnc_hook.events")
 
 @dataclass(frozen=True)
 class ReloadEvent:
-    """One load attempt of one module."""
+    """One load attempt of one module.
+
+    ``version`` is the version published after the attempt; ``generation`` the generation
+    published then; ``changeset`` the names attempted together, sorted (``(name,)`` for a
+    first load). ``rollback_of``/``restores``: for a rollback, the version it undid and the
+    version whose source it published again.
+    """
 
     name: str
     filename: str
@@ -22,6 +28,10 @@ class ReloadEvent:
     ok: bool
     error: Optional[BaseException]
     duration: float
+    generation: int = 0
+    changeset: tuple[str, ...] = ()
+    rollback_of: Optional[int] = None
+    restores: Optional[int] = None
 
 
 Listener = Callable[[ReloadEvent], object]
@@ -34,6 +44,7 @@ class Listeners:
         # Guards _callbacks; emit() copies under it and calls outside it.
         self._lock = threading.Lock()
         self._callbacks: list[Listener] = []
+        self._plugins_loaded = False
 
     def subscribe(self, callback: Listener) -> Callable[[], None]:
         """Call ``callback(event)`` after every load attempt; return the unsubscribe function."""
@@ -52,7 +63,12 @@ class Listeners:
         return unsubscribe
 
     def emit(self, event: ReloadEvent) -> None:
-        """Tell every listener; never raises."""
+        """Tell every listener; never raises. Entry-point listeners load at the first event."""
+        if not self._plugins_loaded:
+            from pmnc_hook.reload import plugins
+
+            plugins.load_listeners()
+            self._plugins_loaded = plugins.loaded()
         with self._lock:
             callbacks = list(self._callbacks)
         for callback in callbacks:

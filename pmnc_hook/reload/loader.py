@@ -12,6 +12,7 @@ import ast
 import importlib.abc
 import importlib.util
 import linecache
+import traceback
 import types
 from collections.abc import Mapping
 from importlib.machinery import ModuleSpec
@@ -22,7 +23,7 @@ from pmnc_hook.reload.directives import Directives, may_hold_directive, scan
 if TYPE_CHECKING:
     from pmnc_hook.reload.source import Source
 
-__all__ = ("PmncLoader", "compile_source", "execute", "new_module")
+__all__ = ("PmncLoader", "compile_source", "execute", "failure_location", "new_module")
 
 _PLAIN = Directives()
 
@@ -110,3 +111,18 @@ class PmncLoader(importlib.abc.Loader):
 
     def __repr__(self) -> str:
         return f"<PmncLoader {self.name!r} from {self.path!r}>"
+
+
+def failure_location(exc: BaseException, path: str) -> str:
+    """Return ``file:line`` of the failure inside the module file if it can be found."""
+    if isinstance(exc, SyntaxError) and exc.lineno:
+        return f"{exc.filename or path}:{exc.lineno}"
+    line = getattr(exc, "lineno", None)
+    filename = getattr(exc, "filename", None)
+    if isinstance(line, int) and filename:
+        return f"{filename}:{line}"
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == path:
+            found = frame.lineno
+    return f"{path}:{found}" if found else path

@@ -11,7 +11,7 @@ from typing import Any
 from pmnc_hook._fork import at_fork
 from pmnc_hook.reload.events import listeners
 
-__all__ = ("GROUP", "load_listeners")
+__all__ = ("GROUP", "load_listeners", "loaded")
 
 GROUP = "pmnc_hook.listeners"
 
@@ -35,6 +35,11 @@ def _entry_points() -> list[Any]:
     else:  # pragma: no cover - exercised on 3.9 only
         from importlib_metadata import entry_points
     return list(entry_points(group=GROUP))
+
+
+def loaded() -> bool:
+    """Tell whether the entry-point listeners were loaded in this process."""
+    return _loaded
 
 
 def load_listeners() -> None:

@@ -1,49 +1,43 @@
-"""Versions of every reloadable module: load, reload, swap, publish, and what went wrong.
+"""The registry of one installed hook: entries by name, files by name, and where modules show.
 
-The data path of an access that misses on the facade (first access, or a module marked
-stale): resolve the file -> take the module's lock (re-check: another thread may have done
-the work) -> read the source -> compile (directives first) -> execute into a fresh module ->
-``pmnc_init(old, new, filename)`` -> publish. Every step before "publish" can fail, and a
-failure leaves the old version published.
+The access path starts in ``access.py``; changes are judged in ``judge.py``, built and
+published by the ``Engine`` (``engine.py``). The registry itself resolves names to files
+(earlier directory wins), reads them (``source.py``), and is the only writer of the places a
+version shows: the ``pmnc`` facade, ``sys.modules``, the namespace package and the aliases of
+direct imports.
 
-Publishing sets the new version on the facade as a plain attribute; marking a module stale
-removes that attribute, so an unchanged module costs the caller nothing of ours. The order
-that keeps a change from being lost: the detector sets ``entry.dirty`` *then* removes the
-attribute; a load clears ``dirty`` *before* reading and re-checks it *after* publishing.
+Lock discipline (the registry's part; the engine's is in ``engine.py``):
+* ``_lock`` guards ``_entries`` and every ``Entry.aliases``; a leaf, held for dict updates only.
+* ``_show_lock`` guards every write to the facade and ``sys.modules`` against ``close()``: once
+  closed, nothing of this registry shows anywhere again (an install over other directories
+  must never serve this one's modules). A leaf, held for a few attribute writes.
+* Module locks (``locks.LockGraph``): first loads only.
 """
 
 from __future__ import annotations
 
 import gc
-import logging
 import os
 import sys
 import threading
-import time
 import types
-import weakref
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional
+from typing import Optional
 
-from pmnc_hook._errors import CycleError, ModuleLoadError, UnknownModuleError, UnsafeModuleError
+from pmnc_hook._errors import UnknownModuleError, UnsafeModuleError
 from pmnc_hook._names import is_module_name
-from pmnc_hook.reload.entry import (
-    TOKEN,
-    Entry,
-    ModuleStatus,
-    VersionToken,
-    failure_location,
-)
-from pmnc_hook.reload.events import Listeners, ReloadEvent
-from pmnc_hook.reload.loader import PmncLoader, compile_source, execute, new_module
-from pmnc_hook.reload.locks import Deadlock, LockGraph
+from pmnc_hook.reload import access, recording
+from pmnc_hook.reload.engine import Engine
+from pmnc_hook.reload.entry import Entry, ModuleStatus, Version
+from pmnc_hook.reload.events import Listeners
+from pmnc_hook.reload.failures import Failures
+from pmnc_hook.reload.judge import Judge
+from pmnc_hook.reload.loader import PmncLoader
+from pmnc_hook.reload.locks import LockGraph
 from pmnc_hook.reload.permissions import PermissionGuard
-from pmnc_hook.reload.source import Fingerprint, Source, StatKey, Unsettled, read_source, stat_key
-from pmnc_hook.reload.tracking import Tracker, in_flight_anywhere
+from pmnc_hook.reload.source import Fingerprint, Source, StatKey, read_source
 
-__all__ = ("ModuleStatus", "Registry", "is_module_name")
-
-_log = logging.getLogger("pmnc_hook.registry")
+__all__ = ("ModuleStatus", "Registry")
 
 
 class Registry:
@@ -70,22 +64,25 @@ class Registry:
         self.listeners = listeners
         self.inject = dict(inject)
         self.permissions = PermissionGuard(strict)
-        # Guards _entries (name -> entry); never held while loading or calling out.
         self._lock = threading.Lock()
+        self._show_lock = threading.Lock()
         self._entries: dict[str, Entry] = {}
-        # Module load locks, taken one per module being loaded, nested along the chain of
-        # top-level accesses; cycles are detected, never waited on.
-        self._locks = LockGraph()
-        self._local = threading.local()
-        self._retired = 0  # versions retired so far (for status()'s garbage collection)
+        self.locks = LockGraph()
+        self.generation = 0
+        self.closed = False
+        self.failures = Failures(self)
+        self.engine = Engine(self, drain_timeout)
+        self.judge = Judge(self)
+        self._retired = 0
         self._collected = 0
+        recording.version_of = self.version_of
 
-    # -- resolution ---------------------------------------------------------------------
+    # -- names and files -------------------------------------------------------------------
 
     def resolve(self, name: str) -> Optional[tuple[str, str]]:
         """Find ``<name>.py`` (earlier directory wins); return (path, directory) or ``None``.
 
-        Raises ``ImportError`` for a file whose real path escapes its module directory.
+        Raises ``UnsafeModuleError`` for a file whose real path escapes its directory.
         """
         if not is_module_name(name):
             return None
@@ -112,444 +109,174 @@ class Registry:
         """Return the managed file a bare ``import <name>`` would alias, or ``None``."""
         try:
             found = self.resolve(name)
-        except ImportError:
+        except UnsafeModuleError:
             return None
         return found[0] if found else None
 
-    # -- the miss path ----------------------------------------------------------------
+    def read(self, entry: Entry) -> Optional[Source]:
+        """Read ``entry``'s file as it resolves now (``None``: missing); checks permissions."""
+        found = self.resolve(entry.name)
+        if found is None:
+            return None
+        source = read_source(found[0])
+        if source is not None:
+            self.permissions.check(entry.name, source.path, os.path.dirname(source.path))
+        return source
+
+    # -- entries ---------------------------------------------------------------------------
+
+    def entry(self, name: str) -> Optional[Entry]:
+        """Return the entry of ``name``, if it was ever accessed."""
+        return self._entries.get(name)
+
+    def new_entry(self, name: str) -> Entry:
+        """Return the entry of ``name``, creating it; ``UnknownModuleError`` if no file."""
+        found = self.resolve(name)
+        if found is None:
+            raise UnknownModuleError(name, self.directories)
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is None:
+                fullname = f"{self.namespace.__name__}.{name}"
+                loader = PmncLoader(name, found[0], self.current_module)
+                entry = self._entries[name] = Entry(name, fullname, found[0], loader)
+            return entry
+
+    def loaded_entries(self) -> list[Entry]:
+        """Return the entries of every loaded module."""
+        return [e for e in list(self._entries.values()) if e.current is not None]
+
+    def loaded_names(self) -> list[str]:
+        """Return the names of the modules loaded so far."""
+        return sorted(e.name for e in self.loaded_entries())
+
+    def version_of(self, name: str) -> Optional[int]:
+        """Return the version number ``pmnc.<name>`` is now (``None``: not loaded)."""
+        entry = self._entries.get(name)
+        return entry.version if entry is not None and entry.current is not None else None
+
+    # -- the access path -----------------------------------------------------------------
 
     def access(self, name: str) -> object:
-        """Return what ``pmnc.<name>`` is now, loading or reloading it first if needed."""
-        entry = self._entries.get(name)
-        if entry is None:
-            entry = self._new_entry(name)
-        return self._get(entry)
+        """Return what ``pmnc.<name>`` is now, loading it first if needed."""
+        return access.access(self, name)
 
     def current_module(self, name: str) -> types.ModuleType:
         """Return the current module object (not a proxy) of ``name``, loading it if needed."""
         self.access(name)
-        module = self._entries[name].module
+        entry = self._entries[name]
+        module = entry.module
         assert module is not None
         return module
-
-    def _new_entry(self, name: str) -> Entry:
-        found = self.resolve(name)
-        if found is None:
-            raise UnknownModuleError(name, self.directories)
-        path = found[0]
-        fullname = f"{self.namespace.__name__}.{name}"
-        with self._lock:
-            entry = self._entries.get(name)
-            if entry is None:
-                loader = PmncLoader(name, path, self.current_module)
-                entry = self._entries[name] = Entry(name, fullname, path, loader)
-            return entry
-
-    def _stack(self) -> list[str]:
-        stack: Optional[list[str]] = getattr(self._local, "stack", None)
-        if stack is None:
-            stack = self._local.stack = []
-        return stack
-
-    def _get(self, entry: Entry) -> object:
-        stack = self._stack()
-        if entry.name in stack:
-            if entry.module is not None:
-                return entry.published  # a reload reaching itself sees the old version
-            raise CycleError([*stack[stack.index(entry.name) :], entry.name])
-        # A thread with calls in flight in a stateful module never waits for the lock of a
-        # loaded module: its holder may be draining, waiting for those very calls.
-        blocking = entry.module is None or not in_flight_anywhere(threading.get_ident())
-        try:
-            if not self._locks.acquire(entry.lock, blocking):
-                return entry.published
-        except Deadlock as exc:
-            if entry.module is not None:
-                return entry.published
-            raise CycleError([*stack[-1:], *exc.names]) from None
-        stack.append(entry.name)
-        try:
-            return self._load_locked(entry)
-        finally:
-            stack.pop()
-            self._locks.release(entry.lock)
-
-    def _load_locked(self, entry: Entry) -> object:
-        first = entry.module is None
-        tracker = entry.tracker
-        if tracker is not None and tracker.pending is not None and not entry.dirty:
-            # A postponed quiescent swap: try it again only when it can go through.
-            return tracker.attempt() if tracker.ready() else tracker.published
-        if not first and not entry.dirty:
-            return self._expose(entry)  # another thread did the work while we waited
-        if not first and not entry.reloadable:
-            entry.dirty = False
-            return self._expose(entry)
-        entry.dirty = False
-        source = entry.detected
-        entry.detected = None
-        started = time.perf_counter()
-        if not first and source is None:
-            return self._expose(entry)  # what detection read was published already
-        try:
-            if source is None:
-                found = self.resolve(entry.name)
-                if found is None:
-                    raise UnknownModuleError(entry.name, self.directories)
-                source = read_source(found[0])
-                if source is None:
-                    raise UnknownModuleError(entry.name, self.directories)
-            self.permissions.check(entry.name, source.path, os.path.dirname(source.path))
-        except (OSError, ImportError) as exc:
-            return self._failed(entry, exc, source, started)
-        if source.path != entry.path:
-            entry.path = entry.loader.path = source.path
-        if not first:
-            assert entry.fingerprint is not None
-            digest = source.fingerprint.digest
-            if digest == entry.fingerprint.digest:
-                entry.fingerprint = source.fingerprint  # touched, same content: no reload
-                if tracker is not None:
-                    tracker.discard()
-                return self._expose(entry)
-            if tracker is not None and tracker.pending_digest == digest:
-                return tracker.attempt() if tracker.ready() else tracker.published
-            if digest == entry.failed_digest:
-                return self._expose(entry)  # this very source failed already
-        if tracker is not None:
-            tracker.discard()
-        return self._build(entry, source, started)
-
-    def _build(self, entry: Entry, source: Source, started: float) -> object:
-        old = entry.module
-        try:
-            code, directives = compile_source(source.data, source.path)
-            module = new_module(entry.fullname, source.path, entry.loader, self.inject)
-            setattr(module, TOKEN, VersionToken(entry.version + 1))
-            execute(code, module, source)
-            init = module.__dict__.get("pmnc_init")
-            stateful = directives.stateful or init is not None
-            if entry.tracker is not None and old is not None:
-                return entry.tracker.swap(
-                    lambda: self._migrate(entry, old, module, source, directives, started),
-                    lambda exc: self._failed(entry, exc, source, started),
-                    source.fingerprint.digest,
-                )
-            self._run_init(init, old, module, source.path)
-        except (Exception, SystemExit) as exc:
-            return self._failed(entry, exc, source, started)
-        return self._publish(entry, module, source, directives.reloadable, stateful, started)
-
-    def _migrate(
-        self,
-        entry: Entry,
-        old: types.ModuleType,
-        module: types.ModuleType,
-        source: Source,
-        directives: Any,
-        started: float,
-    ) -> object:
-        """Run ``pmnc_init`` and publish: the tracker calls this once old calls have drained."""
-        init = module.__dict__.get("pmnc_init")
-        self._run_init(init, old, module, source.path)
-        stateful = directives.stateful or init is not None
-        return self._publish(entry, module, source, directives.reloadable, stateful, started)
-
-    @staticmethod
-    def _run_init(
-        init: object, old: Optional[types.ModuleType], new: types.ModuleType, path: str
-    ) -> None:
-        if init is None:
-            return
-        if not callable(init):
-            raise TypeError(f"{path}: pmnc_init is not callable ({type(init).__name__})")
-        init(old, new, path)
-
-    def _publish(
-        self,
-        entry: Entry,
-        module: types.ModuleType,
-        source: Source,
-        reloadable: bool,
-        stateful: bool,
-        started: float,
-    ) -> object:
-        old = entry.module
-        if old is not None:
-            token = old.__dict__.get(TOKEN)
-            if isinstance(token, VersionToken):
-                self._alive(entry)  # drop versions already released, so the list stays short
-                entry.retired.append((entry.version, weakref.ref(token)))
-                self._retired += 1
-        if stateful and entry.tracker is None:
-            name = entry.name
-            entry.tracker = Tracker(
-                name,
-                self.drain_timeout,
-                show=lambda obj: object.__setattr__(self.facade, name, obj),
-                hide=lambda: self._hide(name),
-            )
-        elif not stateful:
-            entry.tracker = None
-        entry.module = module
-        entry.published = entry.tracker.proxy(module) if entry.tracker else module
-        entry.version += 1
-        entry.fingerprint = source.fingerprint
-        entry.reloadable = reloadable
-        entry.stateful = stateful
-        entry.loaded_at = time.time()
-        entry.last_error = None
-        entry.failed_digest = None
-        sys.modules[entry.fullname] = module
-        setattr(self.namespace, entry.name, module)
-        for alias in entry.aliases:
-            sys.modules[alias] = module
-        duration = time.perf_counter() - started
-        _log.info(
-            "pmnc.%s %s version %d from %s in %.1f ms",
-            entry.name,
-            "loaded" if old is None else "reloaded to",
-            entry.version,
-            source.path,
-            duration * 1000,
-        )
-        self.listeners.emit(
-            ReloadEvent(entry.name, source.path, entry.version, True, None, duration)
-        )
-        return self._expose(entry)
-
-    def _failed(
-        self, entry: Entry, exc: BaseException, source: Optional[Source], started: float
-    ) -> object:
-        entry.last_error = exc
-        where = failure_location(exc, source.path if source else entry.path)
-        digest = source.fingerprint.digest if source else None
-        if digest is None or digest != entry.failed_digest:
-            entry.failed_digest = digest
-            if entry.module is None:
-                _log.error(
-                    "pmnc.%s: loading %s failed at %s: %s: %s",
-                    entry.name,
-                    entry.path,
-                    where,
-                    type(exc).__name__,
-                    exc,
-                    exc_info=exc,
-                )
-            else:
-                _log.error(
-                    "pmnc.%s: reloading %s failed at %s: %s: %s; version %d keeps serving",
-                    entry.name,
-                    entry.path,
-                    where,
-                    type(exc).__name__,
-                    exc,
-                    entry.version,
-                    exc_info=exc,
-                )
-        duration = time.perf_counter() - started
-        self.listeners.emit(
-            ReloadEvent(entry.name, entry.path, entry.version, False, exc, duration)
-        )
-        if entry.module is None:
-            raise ModuleLoadError(
-                f"cannot load pmnc.{entry.name}: {where}: {type(exc).__name__}: {exc}",
-                name=entry.name,
-                path=entry.path,
-            ) from exc
-        return self._expose(entry)
-
-    def _expose(self, entry: Entry) -> object:
-        """Put the published version on the facade; take it off again if marked meanwhile.
-
-        While a quiescent swap is postponed the attribute stays off, so accesses keep coming
-        to the miss path, which retries the swap when it can go through.
-        """
-        if entry.tracker is not None and entry.tracker.pending is not None:
-            return entry.published
-        object.__setattr__(self.facade, entry.name, entry.published)
-        if entry.dirty:
-            self._hide(entry.name)
-        return entry.published
-
-    def _hide(self, name: str) -> None:
-        try:
-            object.__delattr__(self.facade, name)
-        except AttributeError:
-            pass
-
-    # -- change detection ----------------------------------------------------------------
-
-    def entry_for_path(self, path: str) -> Optional[Entry]:
-        """Return the loaded module ``path`` may be the file of (by name, in our directories)."""
-        directory, base = os.path.split(path)
-        name, ext = os.path.splitext(base)
-        if ext != ".py":
-            return None
-        entry = self._entries.get(name)
-        if entry is None or entry.module is None:
-            return None
-        directory = os.path.abspath(directory)
-        if directory not in self.directories and directory != os.path.dirname(entry.path):
-            return None
-        return entry
-
-    def watched(self) -> list[tuple[str, Optional[Fingerprint]]]:
-        """Return (path, published fingerprint) of every loaded module."""
-        return [(e.path, e.fingerprint) for e in list(self._entries.values()) if e.module]
-
-    def confirm(
-        self, path: str, *, settled: bool, expect: Optional[StatKey] = None
-    ) -> Optional[str]:
-        """Compare ``path`` with the published version; mark it stale if its content differs.
-
-        Return the module name if it was marked; the bytes read are kept for the reload, so
-        what is published is what was checked. ``settled=False`` (the detector) also requires
-        the file not to change while it is read, and to be as it was when it settled
-        (``expect``, its stat key then); else ``Unsettled`` propagates;
-        ``settled=True`` (an explicit refresh) reads at once.
-        """
-        entry = self.entry_for_path(path)
-        if entry is None:
-            return None
-        return self._check(entry, path, settled, expect)
-
-    def _check(
-        self, entry: Entry, path: str, settled: bool, expect: Optional[StatKey]
-    ) -> Optional[str]:
-        seen = entry.fingerprint
-        if seen is None:
-            return None
-        if path == entry.path and seen.matches(stat_key(path)):
-            return None  # the stat proves the published content is still there
-        try:
-            found = self.resolve(entry.name)
-        except ImportError:
-            return None
-        if found is None:
-            return None  # missing: the last good version keeps serving
-        current = found[0]
-        if current == entry.path and seen.matches(stat_key(current)):
-            return None
-        try:
-            source = read_source(current, stable=not settled)
-        except OSError:
-            return None
-        if source is None:
-            return None
-        if expect is not None and current == path and source.fingerprint.key != expect:
-            raise Unsettled(current)  # written again since it settled
-        if source.fingerprint.digest == seen.digest:
-            if entry.fingerprint is seen:
-                entry.fingerprint = source.fingerprint
-            return None
-        if not entry.reloadable:
-            if entry.ignored_digest != source.fingerprint.digest:
-                entry.ignored_digest = source.fingerprint.digest
-                _log.warning(
-                    "pmnc.%s: %s changed, but the module says __reloadable__ = False; the "
-                    "change is ignored until the process restarts",
-                    entry.name,
-                    entry.path,
-                )
-            return None
-        if source.fingerprint.digest == entry.failed_digest:
-            return None
-        entry.detected = source
-        self.mark(entry)
-        return entry.name
-
-    def mark(self, entry: Entry) -> None:
-        """Mark ``entry`` stale: its next access reloads it."""
-        entry.dirty = True
-        self._hide(entry.name)
-
-    def commit(self) -> list[str]:
-        """Turn every staged change into one change-set (stub until change-sets land)."""
-        return []
-
-    def refresh(self) -> list[str]:
-        """Check every loaded module's file now; return the names whose content differs."""
-        changed = []
-        for entry in list(self._entries.values()):
-            if entry.module is None:
-                continue
-            if self._check(entry, entry.path, True, None) is not None or (
-                entry.dirty and self._differs(entry)
-            ):
-                changed.append(entry.name)
-        return sorted(changed)
-
-    def _differs(self, entry: Entry) -> bool:
-        source = entry.detected
-        if source is None:
-            try:
-                source = read_source(entry.path)
-            except OSError:
-                return False
-        fp = entry.fingerprint
-        return source is not None and fp is not None and source.fingerprint.digest != fp.digest
-
-    # -- observability ------------------------------------------------------------------
-
-    def status(self) -> dict[str, ModuleStatus]:
-        """Return one record per loaded module."""
-        entries = [e for e in list(self._entries.values()) if e.module is not None]
-        retired = sum(len(e.retired) for e in entries)
-        if retired and any(self._alive(e) for e in entries) and self._collected != self._retired:
-            # Old versions hold reference cycles (functions <-> globals): collect once per
-            # new retirement, not on every call, so polling status() stays cheap.
-            gc.collect()
-            self._collected = self._retired
-        return {
-            e.name: ModuleStatus(
-                name=e.name,
-                filename=e.path,
-                version=e.version,
-                reloadable=e.reloadable,
-                stateful=e.stateful,
-                loaded_at=e.loaded_at,
-                last_error=e.last_error,
-                lingering=tuple(self._alive(e)),
-            )
-            for e in sorted(entries, key=lambda e: e.name)
-        }
-
-    @staticmethod
-    def _alive(entry: Entry) -> list[int]:
-        entry.retired = [(v, r) for v, r in entry.retired if r() is not None]
-        return [v for v, _ in entry.retired]
-
-    # -- life cycle -------------------------------------------------------------------------
 
     def add_alias(self, alias: str, name: str) -> types.ModuleType:
         """Record that ``import <alias>`` was handed module ``name``; return its module."""
         module = self.current_module(name)
-        self._entries[name].aliases.add(alias)
+        with self._lock:
+            self._entries[name].aliases.add(alias)
         return module
 
-    def loaded_names(self) -> list[str]:
-        """Return the names of the modules loaded so far."""
-        return sorted(n for n, e in list(self._entries.items()) if e.module is not None)
+    # -- where versions show ---------------------------------------------------------------
+
+    def publish(self, entry: Entry, version: Version, view: object) -> None:
+        """Make ``version`` the current one of ``entry`` everywhere it shows."""
+        if entry.current is not None:
+            self._retired += 1
+        entry.remember(version)
+        entry.published = view
+        entry.next = None
+        entry.path = entry.loader.path = version.source.path
+        entry.last_error = None
+        entry.candidate = None
+        entry.failed_digest = None
+        with self._lock:
+            aliases = list(entry.aliases)
+        with self._show_lock:
+            if self.closed:
+                return
+            sys.modules[entry.fullname] = version.module
+            setattr(self.namespace, entry.name, version.module)
+            for alias in aliases:
+                sys.modules[alias] = version.module
+        self.expose(entry)
+
+    def expose(self, entry: Entry) -> None:
+        """Put ``entry``'s published version on the facade (a plain attribute: fast hits)."""
+        with self._show_lock:
+            if not self.closed and entry.published is not None:
+                object.__setattr__(self.facade, entry.name, entry.published)
+
+    def hide(self, name: str) -> None:
+        """Take ``name`` off the facade: its next access comes to the registry."""
+        with self._show_lock:
+            try:
+                object.__delattr__(self.facade, name)
+            except AttributeError:
+                pass
+
+    # -- change detection (the detector's target) -------------------------------------------
+
+    def watched(self) -> list[tuple[str, Optional[Fingerprint]]]:
+        """Return (path, published fingerprint) of every loaded module."""
+        return self.judge.watched()
+
+    def confirm(
+        self, path: str, *, settled: bool, expect: Optional[StatKey] = None
+    ) -> Optional[str]:
+        """Stage ``path``'s module if its file holds something new (``judge.Judge.confirm``)."""
+        return self.judge.confirm(path, settled=settled, expect=expect)
+
+    def commit(self) -> list[str]:
+        """Make every staged change one change-set, published at the next access."""
+        return self.engine.commit()
+
+    def refresh(self) -> list[str]:
+        """Check every loaded module's file now (``judge.Judge.refresh``)."""
+        return self.judge.refresh()
+
+    # -- status ----------------------------------------------------------------------------
+
+    def status(self) -> dict[str, ModuleStatus]:
+        """Return one record per loaded module."""
+        entries = self.loaded_entries()
+        if self._collected != self._retired and any(e.retired for e in entries):
+            # Old versions hold reference cycles (functions <-> globals): collect once per
+            # new retirement, not on every call, so polling status() stays cheap.
+            gc.collect()
+            self._collected = self._retired
+        return {e.name: e.status() for e in sorted(entries, key=lambda e: e.name)}
+
+    # -- life cycle ------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Take every module off the facade, ``sys.modules`` and the namespace package."""
+        """Take every module off the facade, ``sys.modules`` and the namespace package, for
+        good: a load or publication still running in another thread shows nowhere."""
+        self.engine.close()
+        with self._show_lock:
+            self.closed = True
         for entry in list(self._entries.values()):
-            self._hide(entry.name)
-            for alias in entry.aliases:
-                if sys.modules.get(alias) is entry.module:
+            self.hide(entry.name)
+            module = entry.module
+            with self._lock:
+                aliases = list(entry.aliases)
+            for alias in aliases:
+                if module is not None and sys.modules.get(alias) is module:
                     del sys.modules[alias]
-            if entry.module is not None and sys.modules.get(entry.fullname) is entry.module:
+            if module is not None and sys.modules.get(entry.fullname) is module:
                 del sys.modules[entry.fullname]
-            if entry.tracker is not None:
-                entry.tracker.close()
 
     def reset_after_fork(self) -> None:
         """Re-create every lock a thread that is gone in this child may have held."""
+        from pmnc_hook.reload.holders import calls_in_flight
+
         self._lock = threading.Lock()
+        self._show_lock = threading.Lock()
         entries = list(self._entries.values())
-        self._locks.reset_after_fork([e.lock for e in entries])
+        self.locks.reset_after_fork([e.lock for e in entries])
         self.permissions.reset_after_fork()
+        mine = calls_in_flight(sys._getframe())
         for entry in entries:
             if entry.tracker is not None:
-                entry.tracker.reset_after_fork()
+                entry.tracker.reset_after_fork(mine.count(entry.tracker))
+        self.engine.reset_after_fork()
+        recording.reset_after_fork()

@@ -1,359 +1,344 @@
-"""Quiescent swaps for stateful modules: count calls in flight, drain them, then migrate.
+"""Tracked callables: what ``pmnc.<stateful>.<name>`` hands out, counted while it runs.
 
-Only modules that define ``pmnc_init`` pay for this. ``pmnc.<name>`` is then a thin proxy
-whose functions are wrappers: a call counts itself in (``deque.append`` of its thread id,
-atomic under the GIL), *then* reads the tracker's state, then calls the current version's
-function, and counts itself out. A swap sets the state to MIGRATING *before* it looks at the
-in-flight count, so any call that counted itself in before the look is seen and waited for,
-and any call that counted itself in after it reads MIGRATING and waits for the new version.
-No update made through ``pmnc`` can land on the old version after ``pmnc_init`` copied it.
+A stateful module (one with ``pmnc_init``) is published as a ``StatefulModule`` proxy. Every
+attribute of it that can run the module's code (functions, ``functools.partial``, ``lru_cache``d
+and other wrapped functions, bound and static methods, callable instances whose ``__call__`` is
+the module's, classes defined in it) comes back *tracked*: a call counts itself in on the
+module's ``Tracker`` (``deque.append``, atomic under the GIL, no lock), *then* reads the gate
+(``gate.closed``), calls the current version's object found by name, and counts itself out.
+Generators, coroutines and async generators are in flight from their first resume until they
+finish (``send``/``throw``/``close`` and ``asend``/``athrow``/``aclose`` are delivered).
 
-A swap never waits for calls it cannot outlast: a thread with calls of its own in flight in
-any stateful module (re-entrant calls, a module triggering its own reload, coroutines of the
-asking event loop) does not drain; the swap is postponed, with the executed new version kept,
-and retried by the next access from outside any call once no call is in flight (or, after a
-drain timeout, after a back-off). A call arriving during a drain waits for the new version,
-unless it is nested in a call already in flight in this module, or in a module that is being
-swapped itself: those go on, since the drain (or another) is waiting for their outer call.
+A tracked object is looked up by name at call time, so a function captured as
+``f = pmnc.acc.add`` always calls the current version, whatever the module became since
+(stateless, stateful again): the ``Tracker`` lives as long as the module's entry does.
+
+Everything else handed out (module-level instances, constants) is the version's own object:
+calls of its methods are not tracked (see docs/model.md, "objects handed out").
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
-import logging
-import threading
-import time
 import types
-import weakref
 from collections import deque
 from typing import Any, Callable, Optional
 
-__all__ = ("StatefulModule", "Tracker", "in_flight_anywhere")
+from pmnc_hook.reload import gate
 
-_log = logging.getLogger("pmnc_hook.tracking")
+__all__ = ("ClassProxy", "StatefulModule", "Tracker", "WRAPPER_CODES", "runs_module_code")
 
-IDLE = "idle"
-DRAINING = "draining"
-MIGRATING = "migrating"
-
-_MAX_BACKOFF = 30.0
-_trackers: weakref.WeakSet[Tracker] = weakref.WeakSet()
-
-get_ident = threading.get_ident
+_MAX_DEPTH = 8
 
 
-def in_flight_anywhere(me: int, *, swapping_only: bool = False, but: object = None) -> bool:
-    """Tell whether thread ``me`` has a call in flight in a stateful module (other than
-    ``but``; only one being swapped, with ``swapping_only``)."""
-    return any(
-        me in t.inflight and (t.state is not IDLE or not swapping_only)
-        for t in list(_trackers)
-        if t is not but
-    )
+def runs_module_code(value: object, ns: dict[str, Any], depth: int = 0) -> bool:
+    """Tell whether calling ``value`` can run code whose globals are ``ns``."""
+    if depth > _MAX_DEPTH:
+        return False
+    if isinstance(value, types.FunctionType):
+        return value.__globals__ is ns
+    if isinstance(value, type):
+        if value.__module__ == ns.get("__name__"):
+            return True
+        return any(runs_module_code(v, ns, depth + 1) for v in list(vars(value).values()))
+    inner: object = None
+    if isinstance(value, (types.MethodType, staticmethod, classmethod)):
+        inner = value.__func__
+    elif isinstance(value, functools.partial):
+        inner = value.func
+    else:
+        inner = getattr(value, "__wrapped__", None)
+        if inner is None and callable(value) and not isinstance(value, types.BuiltinFunctionType):
+            inner = next(
+                (k.__dict__["__call__"] for k in type(value).__mro__ if "__call__" in k.__dict__),
+                None,
+            )
+    return inner is not None and runs_module_code(inner, ns, depth + 1)
 
 
 class Tracker:
-    """Calls in flight through ``pmnc`` into one stateful module, and its pending swap."""
+    """Calls in flight into one module through ``pmnc``, and where its current version is."""
 
-    def __init__(
-        self,
-        name: str,
-        drain_timeout: float,
-        show: Callable[[object], None],
-        hide: Callable[[], None],
-    ) -> None:
+    __slots__ = ("__weakref__", "generators", "inflight", "module", "name", "ns")
+
+    def __init__(self, name: str, module: types.ModuleType) -> None:
         self.name = name
-        # Put the version callers should reach on the facade / take it off (miss path).
-        self._show = show
-        self._hide = hide
-        self.drain_timeout = drain_timeout
-        self.inflight: deque[int] = deque()
-        self.state = IDLE
-        self.owner: Optional[int] = None  # the thread running the swap
-        self.module: Optional[types.ModuleType] = None
-        self.ns: dict[str, Any] = {}
-        # Set while no swap is in progress; waiting callers block on it.
-        self.idle = threading.Event()
-        self.idle.set()
-        # Set by a call finishing while a swap drains; the swapping thread waits on it.
-        self.exited = threading.Event()
-        self.pending: Optional[tuple[Callable[[], object], Callable[[BaseException], object]]] = (
-            None
-        )
-        self.pending_digest: Optional[bytes] = None
-        self.published: object = None
-        self.retry_at = 0.0
-        self.backoff = 0.0
-        _trackers.add(self)
+        # One element per call in flight (append on entry, pop on exit): only its length counts.
+        self.inflight: deque[None] = deque()
+        # Tracked generators in flight in this module -> who first resumed them (caller_id).
+        self.generators: dict[object, object] = {}
+        self.module = module
+        self.ns: dict[str, Any] = module.__dict__
 
-    # -- what callers see -------------------------------------------------------------------
-
-    def proxy(self, module: types.ModuleType) -> StatefulModule:
-        """Make ``module`` the version calls go to; return the object ``pmnc.<name>`` is."""
+    def switch(self, module: types.ModuleType) -> None:
+        """Make ``module`` the version calls go to (publication, under the gate)."""
         self.module = module
         self.ns = module.__dict__
-        self.published = StatefulModule(self)
-        return self.published
 
-    def missing(self, name: str) -> AttributeError:
-        """Return the error for a call to a function the current version no longer has."""
+    def lookup(self, path: tuple[str, ...]) -> Any:
+        """Return the current version's object at ``path`` (``("Cls", "method")``)."""
+        try:
+            value = self.ns[path[0]]
+        except KeyError:
+            raise self.missing(path) from None
+        for part in path[1:]:
+            value = getattr(value, part)
+        return value
+
+    def missing(self, path: tuple[str, ...]) -> AttributeError:
+        """Return the error for a name the current version no longer defines."""
+        dotted = ".".join(path)
         return AttributeError(
-            f"pmnc.{self.name}.{name} no longer exists: the current version of {self.name} "
+            f"pmnc.{self.name}.{dotted} no longer exists: the current version of {self.name} "
             "does not define it (a function obtained through pmnc always calls the current "
             "version)"
         )
 
-    def admit(self, me: int) -> None:
-        """Let a call counted in during a swap go on, or wait until it may (blocking)."""
-        while True:
-            state = self.state
-            if state is IDLE or self.owner == me or self.inflight.count(me) > 1:
-                return
-            if state is DRAINING and in_flight_anywhere(me, swapping_only=True, but=self):
-                return  # its outer call holds up another swap: waiting could go round
-            self.inflight.remove(me)
-            self.exited.set()
-            self.idle.wait(0.01)
-            self.inflight.append(me)
-
-    async def admit_async(self, me: int) -> None:
-        """Like ``admit``, for a coroutine: waits without blocking its event loop."""
-        import asyncio  # only coroutines get here; keeps asyncio out of start-up
-
-        while True:
-            state = self.state
-            if state is IDLE or self.owner == me or self.inflight.count(me) > 1:
-                return
-            if state is DRAINING and in_flight_anywhere(me, swapping_only=True, but=self):
-                return
-            self.inflight.remove(me)
-            self.exited.set()
-            await asyncio.sleep(0.001)
-            self.inflight.append(me)
-
-    def wrapper(self, name: str, value: Callable[..., Any]) -> Callable[..., Any]:
-        """Return the tracked callable standing for the module function ``name``."""
-        target = inspect.unwrap(value)
-        tracker = self
-        append = self.inflight.append
-        remove = self.inflight.remove
-
-        wrapped: Callable[..., Any]
-        if inspect.iscoroutinefunction(value) or inspect.iscoroutinefunction(target):
-
-            async def call_coroutine(*args: Any, **kwargs: Any) -> Any:
-                me = get_ident()
-                append(me)
-                try:
-                    if tracker.state is not IDLE:
-                        await tracker.admit_async(me)
-                    try:
-                        fn = tracker.ns[name]
-                    except KeyError:
-                        raise tracker.missing(name) from None
-                    return await fn(*args, **kwargs)
-                finally:
-                    remove(me)
-                    if tracker.state is not IDLE:
-                        tracker.exited.set()
-
-            wrapped = call_coroutine
-        elif inspect.isasyncgenfunction(value) or inspect.isasyncgenfunction(target):
-
-            async def call_async_generator(*args: Any, **kwargs: Any) -> Any:
-                me = get_ident()
-                append(me)
-                try:
-                    if tracker.state is not IDLE:
-                        await tracker.admit_async(me)
-                    try:
-                        fn = tracker.ns[name]
-                    except KeyError:
-                        raise tracker.missing(name) from None
-                    async for item in fn(*args, **kwargs):
-                        yield item
-                finally:
-                    remove(me)
-                    if tracker.state is not IDLE:
-                        tracker.exited.set()
-
-            wrapped = call_async_generator
-        elif inspect.isgeneratorfunction(value) or inspect.isgeneratorfunction(target):
-
-            def call_generator(*args: Any, **kwargs: Any) -> Any:
-                me = get_ident()
-                append(me)
-                try:
-                    if tracker.state is not IDLE:
-                        tracker.admit(me)
-                    try:
-                        fn = tracker.ns[name]
-                    except KeyError:
-                        raise tracker.missing(name) from None
-                    return (yield from fn(*args, **kwargs))
-                finally:
-                    remove(me)
-                    if tracker.state is not IDLE:
-                        tracker.exited.set()
-
-            wrapped = call_generator
-        else:
-
-            def call(*args: Any, **kwargs: Any) -> Any:
-                me = get_ident()
-                append(me)
-                try:
-                    if tracker.state is not IDLE:
-                        tracker.admit(me)
-                    try:
-                        fn = tracker.ns[name]
-                    except KeyError:
-                        raise tracker.missing(name) from None
-                    return fn(*args, **kwargs)
-                finally:
-                    remove(me)
-                    if tracker.state is not IDLE:
-                        tracker.exited.set()
-
-            wrapped = call
-        wrapped.__name__ = getattr(value, "__name__", name)
-        wrapped.__qualname__ = getattr(value, "__qualname__", name)
-        wrapped.__doc__ = getattr(value, "__doc__", None)
-        wrapped.__module__ = getattr(value, "__module__", None)  # type: ignore[assignment]
-        return wrapped
-
-    # -- the swap -----------------------------------------------------------------------------
-
-    def swap(
-        self,
-        migrate: Callable[[], object],
-        fail: Callable[[BaseException], object],
-        digest: bytes,
-    ) -> object:
-        """Run ``migrate`` (pmnc_init + publish) once no call is in flight, or postpone it.
-
-        ``digest`` identifies the executed new version kept for retries.
-        """
-        self.pending = (migrate, fail)
-        self.pending_digest = digest
-        self.backoff = 0.0
-        return self.attempt()
-
-    def ready(self) -> bool:
-        """Tell whether a postponed swap should be tried now (by the calling thread)."""
-        me = get_ident()
-        if in_flight_anywhere(me):
-            return False
-        return not self.inflight or time.monotonic() >= self.retry_at
-
-    def attempt(self) -> object:
-        """Try the pending swap; return what ``pmnc.<name>`` is afterwards."""
-        assert self.pending is not None
-        migrate, fail = self.pending
-        me = get_ident()
-        if in_flight_anywhere(me):
-            # Waiting for calls while this thread has calls in flight could wait for itself
-            # (or for a thread waiting for it): postpone to an access from outside any call.
-            _log.debug("pmnc.%s: swap postponed until this thread's calls finish", self.name)
-            return self.published
-        deadline = time.monotonic() + self.drain_timeout
-        self.owner = me
-        self.idle.clear()
-        self.state = DRAINING
-        # Calls in flight re-entering through pmnc must reach the old version without the
-        # miss path (whose module lock this thread holds); new calls wait in the wrappers.
-        self._show(self.published)
-        try:
-            while True:
-                self.exited.clear()
-                self.state = MIGRATING
-                if not self.inflight:
-                    break
-                self.state = DRAINING
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    self.backoff = min(max(self.backoff * 2, 0.5), _MAX_BACKOFF)
-                    self.retry_at = time.monotonic() + self.backoff
-                    _log.warning(
-                        "pmnc.%s: %d call(s) still running after the %.1f s drain timeout; "
-                        "the reload is postponed (the old version keeps serving) and is "
-                        "retried when they finish or in %.1f s",
-                        self.name,
-                        len(self.inflight),
-                        self.drain_timeout,
-                        self.backoff,
-                    )
-                    self._hide()  # accesses come back to the miss path, which retries
-                    return self.published
-                self.exited.wait(min(remaining, 0.05))
-            self.pending = None
-            self.pending_digest = None
-            try:
-                return migrate()
-            except (Exception, SystemExit) as exc:
-                return fail(exc)
-        finally:
-            self.owner = None
-            self.state = IDLE
-            self.idle.set()
-
-    def discard(self) -> None:
-        """Drop a postponed swap (a newer change supersedes it)."""
-        self.pending = None
-        self.pending_digest = None
-
-    def close(self) -> None:
-        """Release every waiting caller for good (the hook is being removed)."""
-        self.pending = None
-        self.state = IDLE
-        self.idle.set()
-
-    def reset_after_fork(self) -> None:
-        """Forget calls and swaps of threads that do not exist in this child.
-
-        A pending swap is kept (with ``pending_digest``, which the miss path matches against
-        it): the calls it waited for are gone here, so the next access that retries it goes
-        through, and the new version, which ran already, does not run twice.
-        """
-        me = get_ident()
-        keep = [t for t in self.inflight if t == me]
+    def reset_after_fork(self, mine: int) -> None:
+        """Keep only the calls in flight on the forking thread (``mine`` of them)."""
         self.inflight.clear()
-        self.inflight.extend(keep)
-        self.idle = threading.Event()
-        self.idle.set()
-        self.exited = threading.Event()
-        if self.owner != me:
-            self.owner = None
-            self.state = IDLE
+        self.inflight.extend([None] * mine)
+        self.generators.clear()
+
+    def wrap(self, path: tuple[str, ...], value: Any) -> Any:
+        """Return the tracked stand-in for ``value``, found at ``path`` in the module."""
+        if isinstance(value, type):
+            return ClassProxy(self, path, value)
+        return _make_wrapper(self, path, value)
+
+
+def _kind(value: Any) -> str:
+    target = inspect.unwrap(value) if not isinstance(value, functools.partial) else value
+    if inspect.iscoroutinefunction(value) or inspect.iscoroutinefunction(target):
+        return "coroutine"
+    if inspect.isasyncgenfunction(value) or inspect.isasyncgenfunction(target):
+        return "asyncgen"
+    if inspect.isgeneratorfunction(value) or inspect.isgeneratorfunction(target):
+        return "generator"
+    return "plain"
+
+
+def _make_wrapper(tracker: Tracker, path: tuple[str, ...], value: Any) -> Callable[..., Any]:
+    wrapped = _FACTORIES[_kind(value)](tracker, path)
+    name = getattr(value, "__name__", path[-1])
+    wrapped.__name__ = name if isinstance(name, str) else path[-1]
+    qualname = getattr(value, "__qualname__", None)
+    wrapped.__qualname__ = qualname if isinstance(qualname, str) else path[-1]
+    wrapped.__doc__ = getattr(value, "__doc__", None)
+    wrapped.__module__ = str(tracker.ns.get("__name__", ""))
+    return wrapped
+
+
+def _plain(tracker: Tracker, path: tuple[str, ...]) -> Callable[..., Any]:
+    append = tracker.inflight.append
+    pop = tracker.inflight.pop
+    if len(path) > 1:
+        lookup = tracker.lookup
+
+        def call_attribute(*args: Any, **kwargs: Any) -> Any:
+            append(None)
+            try:
+                if gate.closed is not None:
+                    gate.admit(tracker)
+                return lookup(path)(*args, **kwargs)
+            finally:
+                pop()
+                if gate.watching is not None:
+                    gate.exited()
+
+        return call_attribute
+    name = path[0]
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        append(None)
+        try:
+            if gate.closed is not None:
+                gate.admit(tracker)
+            try:
+                function = tracker.ns[name]
+            except KeyError:
+                raise tracker.missing(path) from None
+            return function(*args, **kwargs)
+        finally:
+            pop()
+            if gate.watching is not None:
+                gate.exited()
+
+    return call
+
+
+def _generator(tracker: Tracker, path: tuple[str, ...]) -> Callable[..., Any]:
+    append = tracker.inflight.append
+    pop = tracker.inflight.pop
+
+    def call_generator(*args: Any, **kwargs: Any) -> Any:
+        append(None)
+        key = object()
+        tracker.generators[key] = gate.caller_id()
+        try:
+            if gate.closed is not None:
+                gate.admit(tracker)
+            return (yield from tracker.lookup(path)(*args, **kwargs))
+        finally:
+            tracker.generators.pop(key, None)
+            pop()
+            if gate.watching is not None:
+                gate.exited()
+
+    return call_generator
+
+
+def _coroutine(tracker: Tracker, path: tuple[str, ...]) -> Callable[..., Any]:
+    append = tracker.inflight.append
+    pop = tracker.inflight.pop
+
+    async def call_coroutine(*args: Any, **kwargs: Any) -> Any:
+        append(None)
+        token = gate.enter_async(tracker)
+        try:
+            if gate.closed is not None:
+                await gate.admit_async(tracker)
+            return await tracker.lookup(path)(*args, **kwargs)
+        finally:
+            gate.leave_async(token)
+            pop()
+            if gate.watching is not None:
+                gate.exited()
+
+    return call_coroutine
+
+
+def _async_generator(tracker: Tracker, path: tuple[str, ...]) -> Callable[..., Any]:
+    append = tracker.inflight.append
+    pop = tracker.inflight.pop
+
+    async def call_async_generator(*args: Any, **kwargs: Any) -> Any:
+        append(None)
+        key = object()
+        tracker.generators[key] = gate.caller_id()
+        try:
+            if gate.closed is not None:
+                await gate.admit_async(tracker)
+            agen = tracker.lookup(path)(*args, **kwargs)
+            try:
+                item = await agen.__anext__()
+            except StopAsyncIteration:
+                return
+            while True:
+                try:
+                    sent = yield item
+                except GeneratorExit:
+                    await agen.aclose()
+                    raise
+                except BaseException as exc:  # athrow(): deliver it inside
+                    try:
+                        item = await agen.athrow(exc)
+                    except StopAsyncIteration:
+                        return
+                else:
+                    try:
+                        item = await agen.asend(sent)
+                    except StopAsyncIteration:
+                        return
+        finally:
+            tracker.generators.pop(key, None)
+            pop()
+            if gate.watching is not None:
+                gate.exited()
+
+    return call_async_generator
+
+
+_FACTORIES: dict[str, Callable[[Tracker, tuple[str, ...]], Callable[..., Any]]] = {
+    "plain": _plain,
+    "generator": _generator,
+    "coroutine": _coroutine,
+    "asyncgen": _async_generator,
+}
+
+_dummy = Tracker("-", types.ModuleType("-"))
+# The code objects of every wrapper kind: a frame running one of them is a call in flight.
+WRAPPER_CODES = frozenset(
+    factory(_dummy, path).__code__
+    for factory in _FACTORIES.values()
+    for path in (("-",), ("-", "-"))
+)
+del _dummy
+
+
+class ClassProxy:
+    """A class of a stateful module: calling it (constructing) is tracked; its callable
+    attributes (class and static methods) come back tracked; ``isinstance`` and subclassing
+    work against the current version's class."""
+
+    __slots__ = ("_path", "_tracker", "_wrapped")
+
+    def __init__(self, tracker: Tracker, path: tuple[str, ...], cls: type) -> None:
+        object.__setattr__(self, "_tracker", tracker)
+        object.__setattr__(self, "_path", path)
+        object.__setattr__(self, "_wrapped", _make_wrapper(tracker, path, cls))
+
+    def _current(self) -> Any:
+        return self._tracker.lookup(self._path)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._wrapped(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._current(), name)
+        if callable(value) and runs_module_code(value, self._tracker.ns):
+            return self._tracker.wrap((*self._path, name), value)
+        return value
+
+    def __instancecheck__(self, instance: object) -> bool:
+        return isinstance(instance, self._current())
+
+    def __subclasscheck__(self, subclass: type) -> bool:
+        return issubclass(subclass, self._current())
+
+    def __mro_entries__(self, bases: tuple[object, ...]) -> tuple[type, ...]:
+        return (self._current(),)
+
+    def __repr__(self) -> str:
+        return f"<pmnc tracked class {self._current()!r}>"
 
 
 class StatefulModule:
-    """``pmnc.<name>`` of a stateful module: its functions are tracked, the rest forwarded."""
+    """``pmnc.<name>`` of a stateful module: what can run its code is tracked, the rest
+    forwarded to the version this proxy stands for."""
 
-    def __init__(self, tracker: Tracker) -> None:
+    def __init__(self, tracker: Tracker, module: types.ModuleType) -> None:
         object.__setattr__(self, "_StatefulModule__tracker", tracker)
+        object.__setattr__(self, "_StatefulModule__module", module)
 
     def __getattr__(self, name: str) -> Any:
         tracker: Tracker = object.__getattribute__(self, "_StatefulModule__tracker")
-        value = getattr(tracker.module, name)
-        if isinstance(value, types.FunctionType) and name in tracker.ns:
-            wrapped = tracker.wrapper(name, value)
-            object.__setattr__(self, name, wrapped)
+        module: types.ModuleType = object.__getattribute__(self, "_StatefulModule__module")
+        value = getattr(module, name)
+        if not name.startswith("__") and callable(value) and runs_module_code(value, vars(module)):
+            wrapped = tracker.wrap((name,), value)
+            object.__setattr__(self, name, wrapped)  # later accesses are dict hits
             return wrapped
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:
-        tracker: Tracker = object.__getattribute__(self, "_StatefulModule__tracker")
-        setattr(tracker.module, name, value)
+        setattr(object.__getattribute__(self, "_StatefulModule__module"), name, value)
 
     def __delattr__(self, name: str) -> None:
-        tracker: Tracker = object.__getattribute__(self, "_StatefulModule__tracker")
-        delattr(tracker.module, name)
+        delattr(object.__getattribute__(self, "_StatefulModule__module"), name)
 
     def __dir__(self) -> list[str]:
-        tracker: Tracker = object.__getattribute__(self, "_StatefulModule__tracker")
-        return dir(tracker.module)
+        return dir(object.__getattribute__(self, "_StatefulModule__module"))
 
     def __repr__(self) -> str:
-        tracker: Tracker = object.__getattribute__(self, "_StatefulModule__tracker")
-        return f"<pmnc stateful module {tracker.name!r}: {tracker.module!r}>"
+        module = object.__getattribute__(self, "_StatefulModule__module")
+        return f"<pmnc stateful module {module.__name__!r}: {module!r}>"
+
+
+def unproxy(obj: object) -> Optional[types.ModuleType]:
+    """Return the module a ``StatefulModule`` stands for, or ``None`` for anything else."""
+    if isinstance(obj, StatefulModule):
+        module: types.ModuleType = object.__getattribute__(obj, "_StatefulModule__module")
+        return module
+    return None

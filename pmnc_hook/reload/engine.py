@@ -1,0 +1,374 @@
+"""The swap engine: change-sets are built while the old versions serve, then published whole.
+
+States of the one publication pipeline (everything global to the installed hook):
+
+    staged --commit--> pending --first access to a member--> building --> ready --> published
+                          ^                                     |           |
+                          '--------- merged with new changes ---'-- failed -'
+
+* ``commit`` (detector window closed, ``refresh()``, the reload signal, ``rollback()``) turns
+  the staged changes into the pending change-set and takes its members off the facade, so
+  their next access comes here. Members of the last failed set join when one of them changes.
+* The first access to a member *builds* the set (``changeset.build_set``: bodies run, in
+  dependency order, while every other caller is served the old versions: bodies never block
+  callers). Only one thread builds; others never wait for it.
+* A built set is *ready* (a ``Publication``). It is published when nothing it must wait for
+  is in flight: units of work, and calls into its stateful members. Publishing (``MIGRATING``)
+  runs the ``pmnc_init``s in order, then flips every member at one moment (``publish.flip``).
+  While ready (``DRAINING``) the gate is closed: new units, and new calls into stateful
+  members, wait (bounded by ``drain_timeout``), unless they hold something the publication
+  waits for (``holders.holds``): those go on, counted, and are waited for.
+* Whoever can publishes: the builder, if it holds nothing and is not an event loop (it then
+  waits for the drain); else the last call or unit to leave; else the next access. Past the
+  deadline the publication is *postponed* (gate open, old versions serving, the built versions
+  kept) and retried when nothing is in flight or after a back-off.
+
+Lock discipline (the engine's part; see also ``registry.py``):
+* ``Engine._lock`` (``_cond`` is a condition on it) guards ``staged``, ``pending``,
+  ``building``, ``builder``, ``ready`` and every ``Publication`` field, and the gate flags
+  (``gate.closed``/``gate.watching``, written only under it, read anywhere without it). It is
+  held only for bookkeeping: never while module code runs, never while taking a module lock,
+  never while logging. It is a leaf except that ``Registry`` facade writes happen outside it.
+* Callers count themselves in and out without any lock (``deque`` append/pop); the gate is
+  closed *before* the counts are read when publishing, so no call slips past (``gate.py``).
+* Every wait is bounded: drains by the publication's deadline, waits for a migration by
+  ``MIGRATION_WAIT``, first loads by the lock graph; waits for a migration are registered in the
+  lock graph, so a cycle through them is refused at once.
+* Threads write: the builder ``building``'s versions; the publisher the entries (flip); callers
+  only the counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Optional
+
+from pmnc_hook.reload import gate, holders
+from pmnc_hook.reload.changeset import ChangeSet, build_set
+from pmnc_hook.reload.publish import Phase, Publication, migrate
+from pmnc_hook.reload.source import Source
+
+if TYPE_CHECKING:
+    from pmnc_hook.reload.entry import Entry
+    from pmnc_hook.reload.registry import Registry
+
+__all__ = ("MIGRATION_WAIT", "Engine")
+
+_log = logging.getLogger("pmnc_hook.engine")
+
+MAX_BACKOFF = 30.0
+# A caller waiting for another thread's pmnc_init to finish gives up after this long.
+MIGRATION_WAIT = 60.0
+
+
+class Engine:
+    """The change-set pipeline of one installed hook (admission: ``admission.py``)."""
+
+    def __init__(self, registry: Registry, drain_timeout: float) -> None:
+        self.registry = registry
+        self.drain_timeout = drain_timeout
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self.staged: dict[str, Source] = {}
+        self.staged_rollbacks: dict[str, tuple[int, int]] = {}
+        self.pending: Optional[ChangeSet] = None
+        # Sets being built, each by one thread; disjoint, so a body that never returns holds
+        # back only changes to its own set's modules.
+        self.building: dict[int, ChangeSet] = {}
+        self.ready: list[Publication] = []
+        self.failed: Optional[ChangeSet] = None
+        self.closed = False
+
+    # -- staging and committing ------------------------------------------------------------
+
+    def stage(self, name: str, source: Source, rollback: Optional[tuple[int, int]] = None) -> None:
+        """Queue ``source`` as the new content of ``name`` for the next ``commit``."""
+        with self._lock:
+            self.staged[name] = source
+            if rollback is not None:
+                self.staged_rollbacks[name] = rollback
+            else:
+                self.staged_rollbacks.pop(name, None)
+
+    def members(self) -> set[str]:
+        """Return the names in every unpublished set (pending, building, ready)."""
+        found = set(self.pending.members) if self.pending is not None else set()
+        for changeset in list(self.building.values()):
+            found |= changeset.members
+        for pub in list(self.ready):
+            found |= pub.changeset.members
+        return found
+
+    def publication_of(self, name: str) -> Optional[Publication]:
+        """Return the ready publication ``name`` is a member of, if any."""
+        return next((p for p in list(self.ready) if name in p.changeset.members), None)
+
+    def commit(self) -> list[str]:
+        """Turn the staged changes into the pending change-set; return the changed names."""
+        with self._lock:
+            if not self.staged or self.closed:
+                return []
+            changes = ChangeSet(dict(self.staged), dict(self.staged_rollbacks))
+            self.staged.clear()
+            self.staged_rollbacks.clear()
+            failed = self.failed
+            if failed is not None and failed.members & changes.members:
+                changes = failed.merged(changes)  # the next change of a member retries them
+                self.failed = None
+            for pub in list(self.ready):
+                if pub.phase is not Phase.MIGRATING and pub.changeset.members & changes.members:
+                    changes = pub.changeset.merged(changes)  # its built versions are outdated
+                    self._finish(pub)
+            if self.pending is not None:
+                changes = self.pending.merged(changes)
+            self.pending = changes
+            hide = sorted(changes.members)
+        for name in hide:
+            self.registry.hide(name)
+        return sorted(changes.sources)
+
+    # -- the access path ---------------------------------------------------------------
+
+    def access(self, entry: Entry) -> object:
+        """Return what ``pmnc.<name>`` is now for this caller; build or publish if it may."""
+        me = threading.get_ident()
+        name = entry.name
+        with self._lock:
+            pending = self.pending
+            start = (
+                pending is not None
+                and name in pending.members
+                and me not in self.building
+                and not any(pending.members & b.members for b in self.building.values())
+                and not self.closed
+                and not self.registry.locks.holds_any(me)
+                and not holders.building()
+            )
+            if start:
+                assert pending is not None
+                self.building[me] = pending
+                self.pending = None
+        if start:
+            assert pending is not None
+            self._build(pending)
+        else:
+            pub = self.publication_of(name)
+            if pub is not None:
+                self._retry(pub)
+        return self.visible(entry)
+
+    def visible(self, entry: Entry) -> object:
+        """Return the published object of ``entry`` at this moment of the generation flip,
+        and put it back on the facade once it is no member of any unpublished set."""
+        nxt = entry.next
+        if nxt is not None and self.registry.generation >= entry.next_generation:
+            return nxt
+        if entry.name not in self.members():
+            self.registry.expose(entry)
+        return entry.published
+
+    def _build(self, changeset: ChangeSet) -> None:
+        try:
+            outcome = build_set(self.registry, changeset)
+        finally:
+            with self._lock:
+                self.building.pop(threading.get_ident(), None)
+        if outcome.failure is not None:
+            with self._lock:
+                self.failed = changeset if self.failed is None else self.failed.merged(changeset)
+            outcome.report(self.registry)
+            self.expose_members(changeset)
+            if isinstance(outcome.failure[1], KeyboardInterrupt):
+                raise outcome.failure[1]  # the one caller whose access ran the failing code
+            return
+        pub = Publication(changeset, outcome.versions, outcome.order, outcome.started)
+        pub.prepare(self.registry)
+        with self._lock:
+            if self.closed:
+                return
+            pending = self.pending
+            if pending is not None and pending.sources.keys() & changeset.members:
+                self.pending = changeset.merged(pending)  # changed again while building
+                return
+            pub.deadline = time.monotonic() + self.drain_timeout
+            self.ready.append(pub)
+        self.offer(pub, may_wait=True)
+
+    def expose_members(self, changeset: ChangeSet) -> None:
+        """Put the members of a set that failed back on the facade (their old versions)."""
+        with self._lock:
+            members = self.members()
+        for name in changeset.members:
+            entry = self.registry.entry(name)
+            if entry is not None and name not in members:
+                self.registry.expose(entry)
+
+    # -- publishing -------------------------------------------------------------------------
+
+    def update_gate(self) -> None:
+        """Set the gate flags from the publications' phases (under the lock)."""
+        closing = [p for p in self.ready if p.phase in (Phase.DRAINING, Phase.MIGRATING)]
+        gate.closed = closing[0] if closing else None
+        gate.watching = self.ready[0] if self.ready else None
+
+    def _retry(self, pub: Publication) -> None:
+        if pub.phase in (Phase.MIGRATING, Phase.DONE):
+            return
+        if pub.quiescent():
+            self.publish(pub)
+        elif pub.phase is Phase.POSTPONED and time.monotonic() >= pub.retry_at:
+            self.offer(pub, may_wait=True)
+
+    def offer(self, pub: Publication, may_wait: bool) -> None:
+        """Publish ``pub`` now if nothing is in flight; else close the gate, and wait for the
+        drain if this caller may (it holds nothing ``pub`` waits for, is no event loop)."""
+        if pub.quiescent() and self.publish(pub):
+            return
+        with self._lock:
+            if pub not in self.ready or (
+                pub.phase is not Phase.DRAINING and (pub.phase is not Phase.POSTPONED)
+            ):
+                return
+            if pub.phase is Phase.POSTPONED:
+                pub.phase = Phase.DRAINING
+                pub.deadline = time.monotonic() + self.drain_timeout
+            self.update_gate()
+        me = threading.get_ident()
+        if not may_wait or gate.on_event_loop():
+            return
+        if holders.holds(pub.trackers, self.registry.locks.holds_any(me)):
+            return
+        self.wait(pub)
+
+    def publish(self, pub: Publication) -> bool:
+        """Run the publication (pmnc_inits, flip) if it is still quiescent; ``False`` if not."""
+        with self._lock:
+            if pub not in self.ready or pub.publisher is not None or self.closed:
+                return pub not in self.ready
+            pub.phase = Phase.MIGRATING
+            pub.publisher = threading.get_ident()
+            self.update_gate()
+        # The gate is closed to everyone now: a caller counted in before this look is seen.
+        if not pub.quiescent():
+            with self._lock:
+                pub.phase = Phase.DRAINING
+                pub.publisher = None
+                self.update_gate()
+                self._cond.notify_all()
+            return False
+        try:
+            migrate(self.registry, pub)
+        finally:
+            with self._lock:
+                if pub.failure is not None:
+                    failed = self.failed
+                    self.failed = pub.changeset if failed is None else failed.merged(pub.changeset)
+                self._finish(pub)
+            if pub.failure is not None:
+                self.expose_members(pub.changeset)
+        pub.after(self.registry)
+        return True
+
+    def _finish(self, pub: Publication) -> None:
+        """Retire ``pub`` (published, failed or dropped): wake every waiter (under the lock)."""
+        if pub in self.ready:
+            self.ready.remove(pub)
+        pub.phase = Phase.DONE
+        pub.publisher = None
+        self.update_gate()
+        self._cond.notify_all()
+        pub.wake_async()
+
+    def postpone(self, pub: Publication) -> None:
+        """Give up waiting for ``pub``'s drain (under the lock): old versions keep serving."""
+        pub.phase = Phase.POSTPONED
+        pub.backoff = min(max(pub.backoff * 2, 0.5), MAX_BACKOFF)
+        pub.retry_at = time.monotonic() + pub.backoff
+        pub.warn = True
+        self.update_gate()  # the gate opens; the last call out still publishes it
+        self._cond.notify_all()
+        pub.wake_async()
+
+    def wait(self, pub: Publication) -> None:
+        """Wait (this thread) until ``pub`` is published, postponed or gone; publish it once
+        nothing is in flight and nobody else does. Bounded by the publication's deadline."""
+        give_up = time.monotonic() + self.drain_timeout + MIGRATION_WAIT
+        while True:
+            with self._lock:
+                if pub not in self.ready or pub.phase in (Phase.POSTPONED, Phase.DONE):
+                    break
+                now = time.monotonic()
+                if pub.phase is Phase.MIGRATING:
+                    if now >= give_up:
+                        break
+                    self._cond.wait(pub.slice)
+                    continue
+                if not (pub.quiescent_counts() and pub.publisher is None):
+                    if now >= pub.deadline:
+                        self.postpone(pub)
+                        break
+                    pub.waiters += 1
+                    try:
+                        self._cond.wait(min(pub.deadline - now, pub.slice))
+                    finally:
+                        pub.waiters -= 1
+                    continue
+            if not (pub.quiescent() and self.publish(pub)):
+                with self._lock:  # counts are zero but old code still runs: look again soon
+                    if pub in self.ready and pub.phase is Phase.DRAINING:
+                        self._cond.wait(pub.slice)
+                        if time.monotonic() >= pub.deadline:
+                            self.postpone(pub)
+                            break
+        pub.log_postponed(self.drain_timeout)
+
+    def wait_migration(self, pub: Publication) -> None:
+        """Wait one slice for another thread's migration of ``pub`` (cycle-checked)."""
+        self.registry.locks.begin_wait(pub)  # Deadlock if the publisher waits for us
+        try:
+            with self._lock:
+                if pub in self.ready and pub.phase is Phase.MIGRATING:
+                    self._cond.wait(pub.slice)
+        finally:
+            self.registry.locks.end_wait()
+
+    def notify(self) -> None:
+        """Wake every thread waiting on a publication (a call or unit left)."""
+        with self._lock:
+            self._cond.notify_all()
+
+    # -- life cycle -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop for good (uninstall): drop every unpublished set, release every waiter."""
+        with self._lock:
+            self.closed = True
+            self.staged.clear()
+            self.pending = None
+            for pub in list(self.ready):
+                self._finish(pub)
+
+    def reset_after_fork(self) -> None:
+        """In a forked child: forget what threads that do not exist here were doing."""
+        from pmnc_hook.reload import units
+
+        gate.units.clear()
+        if units.in_unit():
+            gate.units.append(None)
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        me = threading.get_ident()
+        for thread, changeset in list(self.building.items()):
+            if thread != me:
+                del self.building[thread]
+                self.pending = changeset.merged(self.pending)
+        for pub in self.ready:
+            pub.reset_after_fork()
+            if pub.publisher not in (None, me):
+                pub.publisher = None
+            if pub.phase is not Phase.MIGRATING:
+                pub.phase = Phase.POSTPONED
+                pub.retry_at = 0.0
+        self.update_gate()

@@ -1,0 +1,185 @@
+"""The reload signal: on e.g. SIGHUP the process runs ``refresh()`` (never in the handler).
+
+The handler only writes a byte to a pipe; a thread blocked on that pipe wakes and runs
+``refresh()``, then logs one line saying what changed. Handlers the program had for other
+signals are left alone; the one this replaces is put back at ``uninstall()``. A handler the
+program installs later for the same signal wins (a warning says so once); a handler reset to
+the default by a forking server in its workers (gunicorn does this) is put back where that can
+be done (the main thread, e.g. in ``wsgi``/``asgi`` before each request). Forked children get
+a pipe and a thread of their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import signal
+import threading
+from typing import Any, Callable, Optional
+
+from pmnc_hook._errors import PmncHookError
+
+__all__ = ("ReloadSignal", "restore_if_reset", "signal_name")
+
+_log = logging.getLogger("pmnc_hook.signal")
+_CHECK = 1.0  # seconds between checks that our handler is still the one installed
+
+_active: Optional[ReloadSignal] = None
+
+
+def signal_name(signum: int) -> str:
+    """Return ``SIGHUP`` for ``signal.SIGHUP`` (the number if it has no name)."""
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return str(signum)
+
+
+class ReloadSignal:
+    """Runs ``refresh`` on a thread of its own whenever ``signum`` arrives."""
+
+    def __init__(self, signum: int, refresh: Callable[[], list[str]]) -> None:
+        self.signum = signum
+        self.name = signal_name(signum)
+        self._refresh = refresh
+        self._previous: Any = None
+        self._pipe: Optional[tuple[int, int]] = None
+        self._thread: Optional[threading.Thread] = None
+        self._stopping = False
+        self._warned = False
+
+    def _handler(self, signum: int, frame: object) -> None:
+        pipe = self._pipe
+        if pipe is not None:
+            try:
+                os.write(pipe[1], b"\0")
+            except OSError:  # full (a reload is due anyway) or closing
+                pass
+
+    def start(self) -> None:
+        """Install the handler (main thread only) and start the thread; ``PmncHookError`` if
+        the signal cannot be used."""
+        global _active
+        if threading.current_thread() is not threading.main_thread():
+            raise PmncHookError(
+                f"the reload signal {self.name} can only be installed from the main thread"
+            )
+        try:
+            self._previous = signal.getsignal(self.signum)
+            self._open()
+            signal.signal(self.signum, self._handler)
+        except (OSError, ValueError, RuntimeError) as exc:
+            self._close()
+            raise PmncHookError(
+                f"cannot use signal {self.name} as the reload signal: {exc}; pick another, "
+                "e.g. HUP or USR2"
+            ) from None
+        _active = self
+        self._start_thread()
+
+    def _open(self) -> None:
+        read, write = os.pipe()
+        os.set_blocking(write, False)
+        self._pipe = (read, write)
+
+    def _close(self) -> None:
+        pipe, self._pipe = self._pipe, None
+        if pipe is not None:
+            for fd in pipe:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+    def _start_thread(self) -> None:
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="pmnc_hook-signal", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping:
+            pipe = self._pipe
+            if pipe is None:
+                return
+            try:
+                ready, _, _ = select.select([pipe[0]], [], [], _CHECK)
+            except (OSError, ValueError):
+                return
+            if self._stopping:
+                return
+            self._check_handler()
+            if not ready:
+                continue
+            try:
+                os.read(pipe[0], 4096)
+            except OSError:
+                return
+            self._reload()
+
+    def _reload(self) -> None:
+        try:
+            changed = self._refresh()
+        except Exception:
+            _log.exception("reload signal %s: refresh() failed", self.name)
+            return
+        if changed:
+            _log.info("reload signal %s: changed: %s", self.name, ", ".join(changed))
+        else:
+            _log.info("reload signal %s: nothing changed", self.name)
+
+    def _check_handler(self) -> None:
+        installed = signal.getsignal(self.signum)
+        if installed == self._handler or installed in (signal.SIG_DFL, None) or self._warned:
+            return
+        self._warned = True
+        _log.warning(
+            "the program installed its own handler for %s, which replaces pmnc_hook's reload "
+            "signal: sending %s no longer reloads (choose another --reload-signal)",
+            self.name,
+            self.name,
+        )
+
+    def restore_if_reset(self) -> None:
+        """Put the handler back if something reset the signal to its default (main thread)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(self.signum) == signal.SIG_DFL:
+            signal.signal(self.signum, self._handler)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop the thread; put the previous handler back (from the main thread)."""
+        global _active
+        self._stopping = True
+        pipe = self._pipe
+        if pipe is not None:
+            try:
+                os.write(pipe[1], b"\0")
+            except OSError:
+                pass
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        if threading.current_thread() is threading.main_thread():
+            try:
+                if signal.getsignal(self.signum) == self._handler:
+                    previous = self._previous if self._previous is not None else signal.SIG_DFL
+                    signal.signal(self.signum, previous)
+            except (OSError, ValueError):
+                pass
+        self._close()
+        if _active is self:
+            _active = None
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child: a pipe and a thread of this process's own."""
+        self._close()
+        self._open()
+        self._start_thread()
+
+
+def restore_if_reset() -> None:
+    """Put the reload signal's handler back if a forking server reset it (cheap)."""
+    active = _active
+    if active is not None:
+        active.restore_if_reset()
