@@ -174,7 +174,8 @@ def dependency_order(registry: Registry, members: set[str]) -> list[str]:
 def build_set(registry: Registry, changeset: ChangeSet) -> Outcome:
     """Build every member's new version (bodies run here, old versions keep serving)."""
     started = time.perf_counter()
-    changeset.dependents = dependents(registry, changeset.sources) - set(changeset.sources)
+    changeset.dependents |= dependents(registry, changeset.sources)
+    changeset.dependents -= set(changeset.sources)
     order = dependency_order(registry, changeset.members)
     ctx = BuildContext(registry, changeset)
     outer = context()

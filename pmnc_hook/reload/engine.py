@@ -46,7 +46,7 @@ import time
 from typing import TYPE_CHECKING, Optional
 
 from pmnc_hook.reload import gate, holders
-from pmnc_hook.reload.changeset import ChangeSet, build_set
+from pmnc_hook.reload.changeset import ChangeSet, build_set, dependents
 from pmnc_hook.reload.publish import Phase, Publication, migrate
 from pmnc_hook.reload.source import Source
 
@@ -59,6 +59,8 @@ __all__ = ("MIGRATION_WAIT", "Engine")
 _log = logging.getLogger("pmnc_hook.engine")
 
 MAX_BACKOFF = 30.0
+# Changes committed together: module name -> (new source, (rollback_of, restores) or None).
+Batch = dict[str, tuple[Source, Optional[tuple[int, int]]]]
 # A caller waiting for another thread's pmnc_init to finish gives up after this long.
 MIGRATION_WAIT = 60.0
 
@@ -84,7 +86,8 @@ class Engine:
     # -- staging and committing ------------------------------------------------------------
 
     def stage(self, name: str, source: Source, rollback: Optional[tuple[int, int]] = None) -> None:
-        """Queue ``source`` as the new content of ``name`` for the next ``commit``."""
+        """Queue ``source`` as the new content of ``name`` for the next ``commit()`` (the
+        detector's window); explicit checks commit their own batch with ``commit(batch)``."""
         with self._lock:
             self.staged[name] = source
             if rollback is not None:
@@ -105,14 +108,28 @@ class Engine:
         """Return the ready publication ``name`` is a member of, if any."""
         return next((p for p in list(self.ready) if name in p.changeset.members), None)
 
-    def commit(self) -> list[str]:
-        """Turn the staged changes into the pending change-set; return the changed names."""
+    def commit(self, batch: Optional[Batch] = None) -> list[str]:
+        """Turn staged changes into the pending change-set; return the changed names.
+
+        ``batch`` (name -> source, rollback flags): exactly these changes, staged and
+        committed as one (``refresh()``, a rollback); without it, everything the detector
+        staged. The set's members are the changed modules and every module depending on
+        them: all are taken off the facade, so whichever is accessed first builds the set.
+        """
+        if batch is not None and not batch:
+            return []
         with self._lock:
-            if not self.staged or self.closed:
+            staged = set(batch if batch is not None else self.staged)
+        readers = dependents(self.registry, staged) if staged else set()
+        with self._lock:
+            if batch is None:
+                batch = {n: (s, self.staged_rollbacks.get(n)) for n, s in self.staged.items()}
+                self.staged.clear()
+                self.staged_rollbacks.clear()
+            if not batch or self.closed:
                 return []
-            changes = ChangeSet(dict(self.staged), dict(self.staged_rollbacks))
-            self.staged.clear()
-            self.staged_rollbacks.clear()
+            rollbacks = {n: r for n, (_, r) in batch.items() if r is not None}
+            changes = ChangeSet({n: s for n, (s, _) in batch.items()}, rollbacks, readers)
             failed = self.failed
             if failed is not None and failed.members & changes.members:
                 changes = failed.merged(changes)  # the next change of a member retries them

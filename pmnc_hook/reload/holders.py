@@ -54,10 +54,13 @@ def calls_in_flight(frame: Optional[FrameType]) -> list[Tracker]:
     return found
 
 
-def holds(trackers: Collection[Tracker], holds_lock: bool) -> bool:
+def holds(trackers: Collection[Tracker], holds_lock: bool, entering_unit: bool = False) -> bool:
     """Tell whether the caller holds something a publication draining ``trackers`` (and every
-    unit of work) waits for, or a module lock (``holds_lock``), or is building versions."""
-    if holds_lock or building() or units.in_unit():
+    unit of work) waits for, or a module lock (``holds_lock``), or is building versions.
+
+    ``entering_unit``: the caller is a unit of work being admitted; it holds no unit yet.
+    """
+    if holds_lock or building() or (not entering_unit and units.in_unit()):
         return True
     if not trackers:
         return False

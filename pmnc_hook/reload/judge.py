@@ -19,6 +19,7 @@ from pmnc_hook._errors import PmncHookError
 from pmnc_hook.reload.source import Fingerprint, StatKey, Unsettled, read_source, stat_key
 
 if TYPE_CHECKING:
+    from pmnc_hook.reload.engine import Batch
     from pmnc_hook.reload.entry import Entry
     from pmnc_hook.reload.registry import Registry
 
@@ -70,9 +71,15 @@ class Judge:
         return self.check(entry, path, settled, expect)
 
     def check(
-        self, entry: Entry, path: str, settled: bool, expect: Optional[StatKey]
+        self,
+        entry: Entry,
+        path: str,
+        settled: bool,
+        expect: Optional[StatKey],
+        batch: Optional[Batch] = None,
     ) -> Optional[str]:
-        """Compare ``entry``'s file with its published version; stage it if it is new."""
+        """Compare ``entry``'s file with its published version; stage it if it is new (into
+        ``batch`` if given, else for the detector's next commit)."""
         current = entry.current
         if current is None:
             return None
@@ -110,7 +117,10 @@ class Judge:
             self._frozen(entry, digest)
             return None
         entry.candidate = digest
-        self.registry.engine.stage(entry.name, source)
+        if batch is not None:
+            batch[entry.name] = (source, None)
+        else:
+            self.registry.engine.stage(entry.name, source)
         return entry.name
 
     def _frozen(self, entry: Entry, digest: bytes) -> None:
@@ -142,10 +152,11 @@ class Judge:
         published at their next access (whether or not the watcher noticed first).
         """
         changed = []
+        batch: Batch = {}
         for entry in self.registry.loaded_entries():
-            if self.check(entry, entry.path, True, None) is not None or self._on_its_way(entry):
+            if self.check(entry, entry.path, True, None, batch) or self._on_its_way(entry):
                 changed.append(entry.name)
-        self.registry.engine.commit()
+        self.registry.engine.commit(batch)
         return sorted(changed)
 
     def stale_dependents(self, published: Iterable[str]) -> None:
@@ -162,8 +173,8 @@ class Judge:
                 if dep in published and seen < (registry.version_of(dep) or 0):
                     stale.append(entry)
                     break
+        batch: Batch = {}
         for entry in stale:
             assert entry.current is not None
-            registry.engine.stage(entry.name, entry.current.source)
-        if stale:
-            registry.engine.commit()
+            batch[entry.name] = (entry.current.source, None)
+        registry.engine.commit(batch)

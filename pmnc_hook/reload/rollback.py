@@ -15,6 +15,7 @@ from pmnc_hook._errors import PmncHookError
 from pmnc_hook.reload.source import read_source
 
 if TYPE_CHECKING:
+    from pmnc_hook.reload.engine import Batch
     from pmnc_hook.reload.entry import Entry
     from pmnc_hook.reload.registry import Registry
 
@@ -50,6 +51,7 @@ def rollback(registry: Registry, name: str) -> int:
             "published, there is no previous one"
         )
     planned = entry.version + 1
+    batch: Batch = {}
     for member in _members(registry, entry):
         current = member.current
         if current is None or len(member.history) < 2:
@@ -61,8 +63,8 @@ def rollback(registry: Registry, name: str) -> int:
             on_disk = None
         member.pinned = (on_disk or current.source).fingerprint.digest
         member.candidate = previous.source.fingerprint.digest
-        registry.engine.stage(member.name, previous.source, (current.number, previous.number))
-    registry.engine.commit()
+        batch[member.name] = (previous.source, (current.number, previous.number))
+    registry.engine.commit(batch)
     registry.access(name)
     if entry.version >= planned:
         return entry.version
