@@ -9,13 +9,14 @@ import threading
 import types
 from collections.abc import Iterable, Mapping
 from importlib.machinery import ModuleSpec, PathFinder
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 from pmnc_hook import _deferred
 from pmnc_hook._errors import PmncHookError
 from pmnc_hook._fork import at_fork
 from pmnc_hook._settings import DEFAULT_DRAIN_TIMEOUT, HookSettings, PathArg, hook_settings
 from pmnc_hook.detect.detector import Detector
+from pmnc_hook.detect.interfaces import Backend, Notify
 from pmnc_hook.reload import facade as _facade
 from pmnc_hook.reload import gate
 from pmnc_hook.reload.events import ReloadEvent, listeners
@@ -111,7 +112,7 @@ class Hook:
             return
         directories = self.directories
 
-        def make_watcher(notify: Callable[[str, Optional[bool]], None]) -> Any:
+        def make_watcher(notify: Notify) -> Backend:
             from pmnc_hook.detect.watchdog_backend import Watcher
 
             return Watcher(directories, notify)

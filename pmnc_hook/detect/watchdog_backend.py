@@ -7,26 +7,27 @@ so a forked child can start a watcher of its own without touching the inherited 
 
 from __future__ import annotations
 
-import functools
-import inspect
 import logging
 import os
 from collections.abc import Sequence
-from typing import Any, Callable, Optional
+from typing import Any, Optional
+
+from pmnc_hook.detect.interfaces import Notice, Notify
 
 __all__ = ("Watcher",)
 
 _log = logging.getLogger("pmnc_hook.watch")
 
-# Event types that can mean new content, and whether the file may still be open for writing
-# after them; "opened" and "closed_no_write" come from reads (our own among them) and must
-# not trigger anything.
-_CONTENT_EVENTS: dict[str, Optional[bool]] = {
-    "created": None,  # open for writing only if modify events follow (or it stays empty)
-    "modified": True,
-    "closed": False,
-    "moved": False,
-    "deleted": False,
+# Event types that can mean new content, and what each says about the writer (a "moved"
+# event's destination is always DONE: a file renamed into place is complete); "opened" and
+# "closed_no_write" come from reads (our own among them), "attrib" from touch and chmod: none
+# can change content.
+_CONTENT_EVENTS: dict[str, Notice] = {
+    "created": Notice.NEW,  # open for writing only if modify events follow
+    "modified": Notice.WRITE,
+    "closed": Notice.DONE,  # inotify IN_CLOSE_WRITE: closed after being opened for writing
+    "moved": Notice.DONE,
+    "deleted": Notice.DONE,
 }
 
 
@@ -47,6 +48,9 @@ _noise_filter = _ShutdownNoise()
 
 def _own_inotify_observer() -> tuple[Any, Any]:
     """Return (observer, inotify instance it owns or None), preferring a private instance."""
+    import functools
+    import inspect
+
     from watchdog.observers import Observer
 
     try:
@@ -66,9 +70,7 @@ def _own_inotify_observer() -> tuple[Any, Any]:
 class Watcher:
     """Watch module directories (not recursively) and pass changed ``.py`` paths on."""
 
-    def __init__(
-        self, directories: Sequence[str], notify: Callable[[str, Optional[bool]], None]
-    ) -> None:
+    def __init__(self, directories: Sequence[str], notify: Notify) -> None:
         self.directories = tuple(directories)
         self._notify = notify
         self._observer: Any = None
@@ -93,14 +95,13 @@ class Watcher:
             def on_any_event(self, event: Any) -> None:
                 if event.event_type not in _CONTENT_EVENTS or event.is_directory:
                     return
-                writing = _CONTENT_EVENTS[event.event_type]
+                kind = _CONTENT_EVENTS[event.event_type]
                 src = event.src_path
                 dest = getattr(event, "dest_path", "")
-                still: tuple[tuple[Any, Optional[bool]], ...] = ((src, writing), (dest, False))
-                for raw, still_open in still:
+                for raw, said in ((src, kind), (dest, Notice.DONE)):
                     path = os.fsdecode(raw) if raw else ""
                     if path.endswith(".py"):
-                        notify(given(path), still_open)
+                        notify(given(path), said)
 
         observer, inotify = _own_inotify_observer()
         self._observer, self._inotify = observer, inotify
@@ -164,17 +165,13 @@ class Watcher:
 
     def stop(self, timeout: Optional[float] = 2.0) -> None:
         """Stop and join the watcher's threads."""
-        observer, inotify = self._observer, self._inotify
+        threads = (self._observer, "the watcher"), (self._inotify, "the inotify reader")
         self._observer = self._inotify = None
-        if observer is not None:
+        for thread, what in threads:  # the observer first: it reads from the inotify reader
+            if thread is None:
+                continue
             try:
-                observer.stop()
-                observer.join(timeout)
+                thread.stop()
+                thread.join(timeout)
             except Exception:
-                _log.debug("stopping the watcher failed", exc_info=True)
-        if inotify is not None:
-            try:
-                inotify.stop()
-                inotify.join(timeout)
-            except Exception:
-                _log.debug("stopping the inotify reader failed", exc_info=True)
+                _log.debug("stopping %s failed", what, exc_info=True)
