@@ -107,7 +107,7 @@ class Detector:
 
     # -- notices --------------------------------------------------------------------------
 
-    def notify(self, path: str, kind: Notice = Notice.NEW) -> None:
+    def notify(self, path: str, kind: Notice = Notice.EVENT) -> None:
         """Note that ``path`` may have changed; it is judged once it has settled."""
         self._settler.notice(path, kind)
 
@@ -145,5 +145,5 @@ class Detector:
         if moved:
             for path, _ in self._target.watched():
                 if os.path.dirname(path) in moved:
-                    self.notify(path, Notice.NEW)
+                    self.notify(path, Notice.EVENT)
         self._settler.report_long_writes(now)

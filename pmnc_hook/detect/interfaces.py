@@ -18,12 +18,15 @@ DetectMode = Literal["watch", "poll"]
 
 
 class Notice(enum.Enum):
-    """What a notice says happened to a path, and so what it tells about the writer."""
+    """What a notice says happened to a path, and so whether a writer may hold it open."""
 
-    WRITE = "write"  # content was written: the writer may still hold the file open
-    DONE = "done"  # a write ended: the file was closed after writing, moved into place, deleted
-    NEW = "new"  # another file took the name (created, or its directory switched): writer unknown
-    STAT = "stat"  # a sweep found a stat that no longer proves the content unchanged
+    # Content was written: the writer may hold the file open until an EVENT notice says else.
+    WRITE = "write"
+    # Any other event that can change content, after which no writer is known to hold the
+    # file: closed after writing, moved into place, deleted, created, its directory switched.
+    EVENT = "event"
+    # A sweep found a stat that no longer proves the content unchanged (says nothing of writers).
+    STAT = "stat"
 
 
 class Notify(Protocol):

@@ -3,11 +3,12 @@
 A noticed path is judged (``Target.confirm``) only once it has settled:
 
 - no notice and an unchanged stat for ``settle`` seconds (editors write in steps);
-- in watch mode, a file written and not closed since (``Writer.OPEN``) is never judged, however
-  long its writer keeps it open: the close (or a rename into place, or a deletion) ends that;
-- an empty file is judged after the settle time if its writer closed it; otherwise (stat
-  polling, a sweep) it must stay empty and unchanged for ``empty_wait`` seconds first, since a
-  writer that truncated it may not have written yet.
+- in watch mode, a file written and not closed since is never judged, however long its writer
+  keeps it open: the close (or a rename into place, or a deletion) ends that;
+- an empty file must also stay empty and unchanged for ``empty_wait`` seconds: a writer that
+  truncated it may not have written yet, and a close event can describe the write before
+  (events arrive late when threads compete for the GIL: the stat taken then is already of the
+  truncated file).
 
 Changes judged within one window form one change-set (``Target.commit``): the window opens with
 a notice and closes once nothing noticed is still settling (files held open by a writer do not
@@ -17,7 +18,6 @@ forever cannot hold the others back.
 
 from __future__ import annotations
 
-import enum
 import logging
 import threading
 import time
@@ -28,11 +28,11 @@ from pmnc_hook.detect.interfaces import Notice, Target
 from pmnc_hook.detect.links import Links
 from pmnc_hook.reload.source import StatKey, Unsettled, stat_key
 
-__all__ = ("EMPTY_WAIT", "LONG_OPEN", "WINDOW", "Settler", "Writer")
+__all__ = ("EMPTY_WAIT", "LONG_OPEN", "WINDOW", "Settler")
 
 _log = logging.getLogger("pmnc_hook.detect")
 
-# An empty file not known to be closed is judged once it has stayed empty this long.
+# An empty file is judged once it has stayed empty this long.
 EMPTY_WAIT = 2.0
 # The longest a change-set's window stays open while other files keep changing.
 WINDOW = 2.0
@@ -40,36 +40,26 @@ WINDOW = 2.0
 LONG_OPEN = 10.0
 
 
-class Writer(enum.Enum):
-    """What the events say about a file's writer."""
-
-    UNKNOWN = "unknown"  # no event tells (stat polling, a sweep, a file that just appeared)
-    OPEN = "open"  # written, and not closed since
-    CLOSED = "closed"  # closed after writing, moved into place, or deleted
-
-
 @dataclass
 class _Pending:
     """A noticed path waiting to settle."""
 
-    deadline: float  # when to look at it again (ignored while the writer holds it open)
+    deadline: float  # when to look at it again (ignored while its writer holds it open)
     key: Optional[StatKey]  # its stat when last noticed or looked at
-    writer: Writer = Writer.UNKNOWN
-    open_since: Optional[float] = None  # first write with no close after it
+    # Since when its writer holds it open (first WRITE with no EVENT after it); None when no
+    # event says a writer holds it (stat polling knows nothing of writers).
+    open_since: Optional[float] = None
     empty_since: Optional[float] = None  # first seen settled and empty
     reported: bool = False  # the long write was logged
 
     def settling(self) -> bool:
-        return self.writer is not Writer.OPEN
+        return self.open_since is None
 
     def heard(self, kind: Notice, now: float) -> None:
         if kind is Notice.WRITE:
-            self.writer = Writer.OPEN
             self.open_since = self.open_since or now
-        elif kind is Notice.DONE:
-            self.writer, self.open_since, self.reported = Writer.CLOSED, None, False
-        elif kind is Notice.NEW:
-            self.writer, self.open_since, self.reported = Writer.UNKNOWN, None, False
+        elif kind is Notice.EVENT:
+            self.open_since, self.reported = None, False
 
 
 class Settler:
@@ -127,8 +117,7 @@ class Settler:
         a close may have been missed); from now on those files settle on their stat alone."""
         with self._lock:
             for entry in self._pending.values():
-                if entry.writer is Writer.OPEN:
-                    entry.heard(Notice.NEW, 0.0)
+                entry.heard(Notice.EVENT, 0.0)
             self._window_opened = self._window_opened or time.monotonic()
 
     def close(self) -> None:
@@ -180,7 +169,7 @@ class Settler:
             entry.key, entry.empty_since = key, None
             self._repend(path, entry, now + self.settle_time)
             return
-        if key is not None and key.size == 0 and entry.writer is not Writer.CLOSED:
+        if key is not None and key.size == 0:
             entry.empty_since = entry.empty_since or now
             if now < entry.empty_since + self.empty_wait:
                 _log.debug("%s is empty: judged once it has stayed so", path)

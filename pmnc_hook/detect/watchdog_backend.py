@@ -19,15 +19,15 @@ __all__ = ("Watcher",)
 _log = logging.getLogger("pmnc_hook.watch")
 
 # Event types that can mean new content, and what each says about the writer (a "moved"
-# event's destination is always DONE: a file renamed into place is complete); "opened" and
+# event's destination is an EVENT too: a file renamed into place is complete); "opened" and
 # "closed_no_write" come from reads (our own among them), "attrib" from touch and chmod: none
 # can change content.
 _CONTENT_EVENTS: dict[str, Notice] = {
-    "created": Notice.NEW,  # open for writing only if modify events follow
+    "created": Notice.EVENT,  # held open for writing only if modify events follow
     "modified": Notice.WRITE,
-    "closed": Notice.DONE,  # inotify IN_CLOSE_WRITE: closed after being opened for writing
-    "moved": Notice.DONE,
-    "deleted": Notice.DONE,
+    "closed": Notice.EVENT,  # inotify IN_CLOSE_WRITE: closed after being opened for writing
+    "moved": Notice.EVENT,
+    "deleted": Notice.EVENT,
 }
 
 
@@ -98,7 +98,7 @@ class Watcher:
                 kind = _CONTENT_EVENTS[event.event_type]
                 src = event.src_path
                 dest = getattr(event, "dest_path", "")
-                for raw, said in ((src, kind), (dest, Notice.DONE)):
+                for raw, said in ((src, kind), (dest, Notice.EVENT)):
                     path = os.fsdecode(raw) if raw else ""
                     if path.endswith(".py"):
                         notify(given(path), said)
