@@ -136,12 +136,14 @@ def test_sweeps_faster_than_the_settle_time_do_not_hold_a_change_back(tmp_path, 
     assert target.judged == [(str(p), "V = 2\n")]
 
 
-def test_an_empty_sighting_does_not_delay_the_next_content(tmp_path, started):
+def test_an_empty_sighting_does_not_delay_the_next_content(tmp_path, started, caplog):
     """A sweep that once saw the file empty must not hold later content back."""
     p = write(tmp_path / "m.py", "")
     target = Recorder(p)
     detector = started(target, settle=0.05, empty_wait=3600)
-    detector.notify(str(p), Notice.STAT)  # settles on an empty file: waits to see it stay so
+    with caplog.at_level(logging.DEBUG, logger="pmnc_hook.detect"):
+        detector.notify(str(p), Notice.STAT)  # settles on an empty file: waits to see it stay so
+        wait_for(lambda: [r for r in caplog.records if "is empty" in r.getMessage()])
     p.write_text("V = 1\n")
     detector.notify(str(p), Notice.STAT)
     wait_for(lambda: target.commits)
@@ -179,14 +181,16 @@ def test_a_file_rewritten_forever_does_not_hold_the_others_back(tmp_path, starte
     hot = write(tmp_path / "hot.py", "V = 0\n")
     cold = write(tmp_path / "cold.py", "V = 1\n")
     target = Recorder(hot, cold)
-    started(target, watching(tmp_path), directories=[str(tmp_path)], settle=0.05, window=0.5)
+    started(target, watching(tmp_path), directories=[str(tmp_path)], settle=0.5, window=1.0)
     writes = [0]
     stop = threading.Event()
 
-    def rewrite():  # faster than the settle time: hot.py never settles
+    def rewrite():  # far faster than the settle time: hot.py never settles
+        tmp = tmp_path / "hot.py.tmp~"
         while not stop.is_set():
             writes[0] += 1
-            hot.write_text(f"V = {writes[0]}\n")
+            tmp.write_text(f"V = {writes[0]}\n")
+            os.replace(tmp, hot)  # by rename: hot.py itself is never open for writing
             time.sleep(0.005)
 
     writer = threading.Thread(target=rewrite)
