@@ -10,6 +10,8 @@ A noticed path is judged (``Target.confirm``) only once it has settled:
   (events arrive late when threads compete for the GIL: the stat taken then is already of the
   truncated file).
 
+A settled file is judged together with the module files that are symlinks to it (``links.py``).
+
 Changes judged within one window form one change-set (``Target.commit``): the window opens with
 a notice and closes once nothing noticed is still settling (files held open by a writer do not
 count), or ``window`` seconds after it opened, whichever comes first, so a file rewritten
