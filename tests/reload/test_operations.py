@@ -97,7 +97,9 @@ def test_reload_signal_runs_refresh_and_logs_what_changed(tmp_path, watch):
 def test_reload_signal_in_each_forked_worker(tmp_path):
     mods = tmp_path / "mods"
     write(mods / "bar.py", "V = 1\n")
-    program = CHILD_WAIT_FOR + f"""
+    program = (
+        CHILD_WAIT_FOR
+        + f"""
 import os, signal, sys, time
 import pmnc_hook
 from pmnc_hook import pmnc
@@ -129,6 +131,7 @@ for pid in workers:
 assert pmnc.bar.V == 1  # this process got no signal, has no watcher
 print("ok")
 """
+    )
     r = run_script(tmp_path, program, timeout=60)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "ok" in r.stdout
@@ -137,7 +140,9 @@ print("ok")
 def test_a_handler_installed_later_for_the_signal_wins_with_a_warning(tmp_path):
     mods = tmp_path / "mods"
     write(mods / "bar.py", "V = 1\n")
-    program = CHILD_WAIT_FOR + f"""
+    program = (
+        CHILD_WAIT_FOR
+        + f"""
 import logging, os, signal, sys
 import pmnc_hook
 logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -148,10 +153,15 @@ os.kill(os.getpid(), signal.SIGHUP)
 wait_for(lambda: got, what="the program's handler")
 print("ok")
 """
+    )
     env = clean_env()
     proc = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(program) + "\nimport time; time.sleep(2.5)\n"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
@@ -292,23 +302,46 @@ print("ok")
     )
     env = {"MODS": str(mods)}
     runs = [
-        ([sys.executable, "-m", "pmnc_hook", "--path", str(mods), "--no-watch",
-          "--reload-signal", "HUP", str(script)], {}),
-        ([sys.executable, str(script)],
-         {"PMNC_HOOK_PATH": str(mods), "PMNC_HOOK_WATCH": "0", "PMNC_HOOK_RELOAD_SIGNAL": "SIGHUP"}),
+        (
+            [
+                sys.executable,
+                "-m",
+                "pmnc_hook",
+                "--path",
+                str(mods),
+                "--no-watch",
+                "--reload-signal",
+                "HUP",
+                str(script),
+            ],
+            {},
+        ),
+        (
+            [sys.executable, str(script)],
+            {
+                "PMNC_HOOK_PATH": str(mods),
+                "PMNC_HOOK_WATCH": "0",
+                "PMNC_HOOK_RELOAD_SIGNAL": "SIGHUP",
+            },
+        ),
     ]
     for command, extra in runs:
         write(mods / "bar.py", "V = 1\n")
         full = clean_env()
         full.update(env)
         full.update(extra)
-        r = subprocess.run(command, cwd=tmp_path, env=full, capture_output=True, text=True,
-                           timeout=60)
+        r = subprocess.run(
+            command, cwd=tmp_path, env=full, capture_output=True, text=True, timeout=60
+        )
         assert r.returncode == 0, (command, r.stderr[-2000:])
         assert "ok" in r.stdout
     bad = subprocess.run(
         [sys.executable, "-m", "pmnc_hook", "--reload-signal", "NOPE", str(script)],
-        cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert bad.returncode == 2 and "NOPE" in bad.stderr
 
@@ -337,9 +370,12 @@ def test_signal_thread_stops_and_process_exits_cleanly(tmp_path):
 
 
 def test_uninstall_during_a_waiting_publication_releases_everyone(moddir, isolated):
-    write(moddir / "acc.py", "def hold(e):\n    e.wait(20)\n"
-          "def v():\n    return 1\n"
-          "def pmnc_init(old_module, new_module, new_module_filename):\n    pass\n")
+    write(
+        moddir / "acc.py",
+        "def hold(e):\n    e.wait(20)\n"
+        "def v():\n    return 1\n"
+        "def pmnc_init(old_module, new_module, new_module_filename):\n    pass\n",
+    )
     hook = pmnc_hook.install([str(moddir)], watch=False, drain_timeout=30)
     release = threading.Event()
     holder = threading.Thread(target=lambda: pmnc.acc.hold(release))
