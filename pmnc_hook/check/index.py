@@ -11,10 +11,9 @@ module. Pure: nothing is imported or executed.
 from __future__ import annotations
 
 import ast
-from collections.abc import Collection, Mapping
 from typing import Optional, Union
 
-from pmnc_hook.reload.directives import INIT, iter_module_level
+from pmnc_hook.reload.directives import INIT, Directives, find_directives, iter_module_level
 
 __all__ = ("Func", "FuncDef", "ParsedFile", "Scope", "children", "dotted", "parameters")
 
@@ -109,30 +108,30 @@ class Scope:
 class ParsedFile:
     """One parsed file as the rules read it (see the module docstring); built in one walk."""
 
-    def __init__(
-        self,
-        tree: ast.Module,
-        data: bytes,
-        modules: Mapping[str, str],
-        *,
-        as_module: bool,
-        shadowed: Collection[str],
-    ) -> None:
+    def __init__(self, tree: ast.Module, data: bytes, *, as_module: bool) -> None:
+        """Index ``tree`` (parsed from ``data``); ``as_module``: it lies in a module directory
+        and its name can name a module (it is still indexed as a program if evidently one)."""
         self.tree = tree
         self.data = data
-        self.modules = modules
-        self.shadowed = shadowed
         self.imports: list[Union[ast.Import, ast.ImportFrom]] = []
         self.attributes: list[ast.Attribute] = []
         self.inits: list[tuple[FuncDef, Union[Func, ast.ClassDef]]] = []
         self.type_only: set[int] = set()  # ids of imports under "if TYPE_CHECKING:"
         self.mentions_pmnc = b"pmnc" in data
         self.scope = self._walk(tree)
-        self.facades, self.packages = self._facade_names()
+        self.facades, self.packages, self.installers = self._bound_names()
         self.top = list(iter_module_level(tree.body))
         self.as_module = as_module and not self._is_program()
         if self.as_module and "pmnc" not in self.facades and not self._rebinds_pmnc():
             self.facades.add("pmnc")
+        self._directives: Optional[Directives] = None
+
+    @property
+    def directives(self) -> Directives:
+        """The module's directives and their problems (found once, on first use)."""
+        if self._directives is None:
+            self._directives = find_directives(self.tree)
+        return self._directives
 
     def _walk(self, tree: ast.Module) -> Scope:
         """Split the tree into scopes, visiting each node once; note imports and the rest."""
@@ -189,10 +188,12 @@ class ParsedFile:
 
     # -- names --------------------------------------------------------------------------
 
-    def _facade_names(self) -> tuple[set[str], set[str]]:
-        """Return the names bound to the facade and to the ``pmnc_hook`` package."""
+    def _bound_names(self) -> tuple[set[str], set[str], set[str]]:
+        """Return the names bound to the facade, to the ``pmnc_hook`` package and to its
+        ``install`` function."""
         facades: set[str] = set()
         packages: set[str] = set()
+        installers: set[str] = set()
         for node in self.imports:
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -204,7 +205,9 @@ class ParsedFile:
                 for alias in node.names:
                     if alias.name in ("pmnc", "*"):
                         facades.add(alias.asname or "pmnc")
-        return facades, packages
+                    if alias.name == "install" and node.module == _PACKAGE:
+                        installers.add(alias.asname or "install")
+        return facades, packages, installers
 
     def _rebinds_pmnc(self) -> bool:
         for node in self.top:
@@ -224,21 +227,23 @@ class ParsedFile:
     def _is_program(self) -> bool:
         if self.data.startswith(b"#!") or any(_is_main_guard(n) for n in self.top):
             return True
-        for node in self.imports:
-            is_ours = isinstance(node, ast.ImportFrom) and node.module == _PACKAGE
-            if is_ours and any(a.name == "install" for a in node.names):
-                return True
-        return any(
-            a.attr == "install" and isinstance(a.value, ast.Name) and a.value.id in self.packages
-            for a in self.attributes
-        )
+        return bool(self.installers) or any(self.is_install(a) for a in self.attributes)
+
+    def is_install(self, node: ast.expr) -> bool:
+        """Tell whether ``node`` names ``pmnc_hook.install`` (as imported here)."""
+        return self._names(node, self.installers, "install")
 
     def is_facade(self, node: ast.expr) -> bool:
+        """Tell whether ``node`` names the ``pmnc`` facade (injected or imported)."""
+        return self._names(node, self.facades, "pmnc")
+
+    def _names(self, node: ast.expr, bound: set[str], attr: str) -> bool:
+        """Tell whether ``node`` is a name in ``bound`` or ``pmnc_hook.<attr>``."""
         if isinstance(node, ast.Name):
-            return node.id in self.facades
+            return node.id in bound
         return (
             isinstance(node, ast.Attribute)
-            and node.attr == "pmnc"
+            and node.attr == attr
             and isinstance(node.value, ast.Name)
             and node.value.id in self.packages
         )
