@@ -52,12 +52,15 @@ def stderr_of(text: str) -> str:
     )
 
 
-def clean_env(extra: Optional[dict[str, str]] = None) -> dict[str, str]:
-    """Return ``os.environ`` without any ``PMNC_HOOK_*`` or virtual-env variable, plus extra."""
+def clean_env(extra: Optional[dict[str, str]] = None, *, tool: bool = False) -> dict[str, str]:
+    """Return ``os.environ`` without any ``PMNC_HOOK_*`` or virtual-env variable, plus extra.
+
+    ``tool``: for pip and venv, which are not under test, also without
+    ``PYTHON_LAZY_IMPORTS`` (pip fails with every import lazy; tox's py315-lazy sets it).
+    """
+    dropped = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHON_LAZY_IMPORTS" if tool else "")
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("PMNC_HOOK_") and k not in ("VIRTUAL_ENV", "PYTHONPATH")
+        k: v for k, v in os.environ.items() if not k.startswith("PMNC_HOOK_") and k not in dropped
     }
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(extra or {})
@@ -84,6 +87,7 @@ class Venv:
         env: Optional[dict[str, str]] = None,
         timeout: float = 60,
         check: bool = True,
+        tool: bool = False,
     ) -> subprocess.CompletedProcess[str]:
         """Run this environment's python with ``args``; ``env`` adds to a clean environment.
 
@@ -92,7 +96,7 @@ class Venv:
         result = subprocess.run(
             [str(self.python), *args],
             cwd=cwd,
-            env=clean_env(env),
+            env=clean_env(env, tool=tool),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -111,7 +115,7 @@ class Venv:
 
     def pip(self, *args: str) -> None:
         """Run pip; skip the calling test if pip cannot reach a package index."""
-        result = self.run(["-m", "pip", *args], timeout=600, check=False)
+        result = self.run(["-m", "pip", *args], timeout=600, check=False, tool=True)
         if result.returncode == 0:
             return
         output = result.stdout + result.stderr
@@ -130,7 +134,7 @@ def _create(root: Path) -> Venv:
         check=True,
         capture_output=True,
         timeout=300,
-        env=clean_env(),
+        env=clean_env(tool=True),
     )
     return Venv(root)
 
@@ -194,7 +198,7 @@ def bare(factory: pytest.TempPathFactory) -> Venv:
             check=True,
             capture_output=True,
             timeout=300,
-            env=clean_env(),
+            env=clean_env(tool=True),
         )
         return Venv(root)
 
