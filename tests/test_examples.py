@@ -3,6 +3,7 @@ each leaves its files exactly as it found them."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import site
 import subprocess
@@ -30,8 +31,18 @@ def snapshot(directory: Path) -> dict[Path, bytes]:
 
 @pytest.fixture
 def keep_files(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Fail the test if its example's files changed; put them back if they did."""
+    """Fail the test if its example's files changed; put them back if they did.
+
+    The examples edit their own files: the test holds a lock on them for its whole run, so
+    that test sessions sharing this checkout (``tox p``) take turns.
+    """
     directory = EXAMPLES / request.node.callspec.params["example"]
+    with open(REPO / "examples" / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield from _kept(directory)
+
+
+def _kept(directory: Path) -> Iterator[None]:
     before = snapshot(directory)
     assert before, f"{directory} has no files"
     yield
