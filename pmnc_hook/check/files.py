@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Optional, Union
 
 from pmnc_hook._settings import ENV_PATH
@@ -46,6 +48,7 @@ from pmnc_hook.check.targets import (
     is_module_file,
     module_names,
     neighbours,
+    not_modules,
     plan,
 )
 
@@ -56,10 +59,15 @@ _Indexed = Union[ParsedFile, list[Finding]]  # a file's index, or why it has non
 
 def _read(target: Target, shown: str, *, as_module: bool) -> _Indexed:
     try:
-        with open(target.path, "rb") as f:
-            data = f.read()
+        # Non-blocking, then checked: a FIFO named as a PATH must not hang the checker.
+        with open(os.open(target.path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+            regular = stat.S_ISREG(os.fstat(f.fileno()).st_mode)
+            data = f.read() if regular else b""
     except OSError as exc:
         message = f"cannot be read: {exc.strerror or exc}; fix its permissions"
+        return [Finding(shown, 1, 1, "PMNC007", message)]
+    if not regular:
+        message = "is not a regular file; a module or program is a .py file"
         return [Finding(shown, 1, 1, "PMNC007", message)]
     return index_source(data, shown, as_module=as_module)
 
@@ -98,10 +106,10 @@ class _Contexts:
     def of_dirs(self, dirs: Sequence[str], shadowed: Collection[str] = frozenset()) -> Context:
         key = tuple(dirs)
         if key not in self._contexts:
-            names = module_names(key)
-            self._contexts[key] = Context(names, tuple(display(d) for d in key))
+            shown = tuple(display(d) for d in key)
+            self._contexts[key] = Context(module_names(key), shown, others=not_modules(key))
         context = self._contexts[key]
-        return Context(context.modules, context.searched, shadowed) if shadowed else context
+        return replace(context, shadowed=shadowed) if shadowed else context
 
     def of_program(self, target: Target, dirs: Optional[Sequence[str]]) -> Context:
         """The context of a program; ``dirs``: what its ``install()`` calls name."""

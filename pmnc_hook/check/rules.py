@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from pmnc_hook.check.captures import captures
@@ -32,12 +32,14 @@ class Context:
     when its module directories are not known (a program whose ``install()`` arguments
     cannot be read statically): PMNC006 is then not reported. ``searched``: those
     directories as printed. ``shadowed``: names that a direct import from the file finds
-    next to it rather than a module.
+    next to it rather than a module. ``others``: names there that are no module file,
+    mapped to what they are (``"mods/util is a directory"``).
     """
 
     modules: Optional[Mapping[str, str]]
     searched: tuple[str, ...] = ()
     shadowed: Collection[str] = frozenset()
+    others: Mapping[str, str] = field(default_factory=dict)
 
 
 def find_problems(index: ParsedFile, context: Context) -> list[RawFinding]:
@@ -143,9 +145,10 @@ def unknown_modules(index: ParsedFile, context: Context) -> Iterator[RawFinding]
         name = node.attr
         known = name in modules or name.startswith("__")
         if not known and index.is_facade(node.value):
+            other = f" ({context.others[name]})" if name in context.others else ""
             yield raw(
                 node,
                 "PMNC006",
-                f"pmnc.{name}: pmnc has no module {name!r}: no file {name}.py {where}; "
+                f"pmnc.{name}: pmnc has no module {name!r}: no file {name}.py {where}{other}; "
                 f"fix the name or create {name}.py",
             )

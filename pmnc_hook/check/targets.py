@@ -24,7 +24,16 @@ from typing import Optional
 from pmnc_hook._names import is_module_name
 from pmnc_hook._settings import ENV_PATH, EnvSettings
 
-__all__ = ("Plan", "Target", "display", "is_module_file", "module_names", "neighbours", "plan")
+__all__ = (
+    "Plan",
+    "Target",
+    "display",
+    "is_module_file",
+    "module_names",
+    "neighbours",
+    "not_modules",
+    "plan",
+)
 
 _SKIP_DIRS = frozenset({"__pycache__", "venv", "build", "dist", "node_modules", "site-packages"})
 
@@ -150,6 +159,25 @@ def module_names(module_dirs: Sequence[str]) -> dict[str, str]:
             if is_module_file(path):
                 names.setdefault(os.path.basename(path)[:-3], path)
     return names
+
+
+def not_modules(module_dirs: Sequence[str]) -> dict[str, str]:
+    """Map the names that are in these directories but are no module file to what they are
+    (a directory, a ``<name>.py`` that is not a regular file), as PMNC006 says it."""
+    found: dict[str, str] = {}
+    for directory in module_dirs:
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            stem = entry.name[:-3] if entry.name.endswith(".py") else entry.name
+            if not is_module_name(stem) or entry.is_file():
+                continue
+            kind = "a directory" if entry.is_dir() else "not a regular file"
+            if entry.name.endswith(".py") or entry.is_dir():
+                found.setdefault(stem, f"{display(entry.path)} is {kind}")
+    return found
 
 
 def neighbours(directory: str) -> frozenset[str]:

@@ -326,6 +326,13 @@ def test_unreadable_file_is_pmnc007(tmp_path, monkeypatch):
     assert "Permission denied" in finding.message
 
 
+def test_a_fifo_named_as_a_path_is_pmnc007_not_a_hang(tmp_path):
+    os.mkfifo(tmp_path / "pipe.py")
+    result = run_check("pipe.py", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith("pipe.py:1:1: PMNC007 is not a regular file")
+
+
 def test_import_resolving_to_a_neighbour_file_is_not_pmnc001(tmp_path):
     mods = tmp_path / "mods"
     write(mods / "bar.py", "def f(): return 1\n")

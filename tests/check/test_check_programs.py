@@ -157,3 +157,17 @@ def test_check_on_an_example_directory_alone_is_clean(example):
         timeout=60,
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_pmnc006_says_what_a_name_is_when_it_is_no_module_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "mods" / "user.py", "def f():\n    return pmnc.utils, pmnc.pipe, pmnc.nah\n")
+    write(tmp_path / "mods" / "utils" / "__init__.py", "x = 1\n")
+    os.mkfifo(tmp_path / "mods" / "pipe.py")
+    found = {f.message.split(":")[0]: f.message for f in check_paths(["mods"], environ={})}
+    assert sorted(found) == ["pmnc.nah", "pmnc.pipe", "pmnc.utils"]
+    utils = os.path.join("mods", "utils")
+    assert f"searched: mods ({utils} is a directory); fix the name" in found["pmnc.utils"]
+    pipe = os.path.join("mods", "pipe.py")
+    assert f"searched: mods ({pipe} is not a regular file); fix" in found["pmnc.pipe"]
+    assert "searched: mods; fix the name or create nah.py" in found["pmnc.nah"]
