@@ -119,13 +119,11 @@ class _Contexts:
             if directory not in self._neighbours:
                 self._neighbours[directory] = neighbours(directory)
             shadowed = self._neighbours[directory]
-        if not dirs and dirs is not None:
-            dirs = self.plan.env_dirs
-            if dirs is None and not target.found_below:
-                dirs = self.plan.module_dirs
-        if dirs is None:
-            return Context(None, (), shadowed)
-        return self.of_dirs(dirs, shadowed)
+        complete = dirs is not None
+        if not dirs:
+            complete = complete and (self.plan.env_dirs is not None or not target.found_below)
+            dirs = self.plan.env_dirs or self.plan.module_dirs
+        return replace(self.of_dirs(dirs, shadowed), complete=complete)
 
 
 def check_paths(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Optional
 
 from pmnc_hook.check.captures import captures
 from pmnc_hook.check.findings import RawFinding, raw
@@ -28,18 +27,20 @@ _NAMESPACE = "pmnc_hook.modules"
 class Context:
     """What one file is checked against.
 
-    ``modules``: the module names of its module directories, mapped to their files; ``None``
-    when its module directories are not known (a program whose ``install()`` arguments
-    cannot be read statically): PMNC006 is then not reported. ``searched``: those
-    directories as printed. ``shadowed``: names that a direct import from the file finds
-    next to it rather than a module. ``others``: names there that are no module file,
-    mapped to what they are (``"mods/util is a directory"``).
+    ``modules``: the module names of its module directories, mapped to their files.
+    ``complete``: those are all the directories the file runs with; when they are not known
+    (a program whose ``install()`` arguments cannot be read statically) they are a guess,
+    good enough for PMNC001, and PMNC006 is not reported. ``searched``: those directories
+    as printed. ``shadowed``: names that a direct import from the file finds next to it
+    rather than a module. ``others``: names there that are no module file, mapped to what
+    they are (``"mods/util is a directory"``).
     """
 
-    modules: Optional[Mapping[str, str]]
+    modules: Mapping[str, str]
     searched: tuple[str, ...] = ()
     shadowed: Collection[str] = frozenset()
     others: Mapping[str, str] = field(default_factory=dict)
+    complete: bool = True
 
 
 def find_problems(index: ParsedFile, context: Context) -> list[RawFinding]:
@@ -56,10 +57,9 @@ def find_problems(index: ParsedFile, context: Context) -> list[RawFinding]:
 
 def direct_imports(index: ParsedFile, context: Context) -> Iterator[RawFinding]:
     """PMNC001: report imports that bind a reloadable module's current version."""
-    modules = context.modules or {}
 
     def is_module(top: str) -> bool:
-        return top in modules and top not in context.shadowed
+        return top in context.modules and top not in context.shadowed
 
     for node in index.imports:
         if id(node) in index.type_only:
@@ -135,7 +135,7 @@ def directives(index: ParsedFile) -> Iterator[RawFinding]:
 def unknown_modules(index: ParsedFile, context: Context) -> Iterator[RawFinding]:
     """PMNC006: report ``pmnc.<name>`` where no module directory holds ``<name>.py``."""
     modules = context.modules
-    if modules is None:
+    if not context.complete:
         return
     if context.searched:
         where = f"in the module directories searched: {', '.join(context.searched)}"

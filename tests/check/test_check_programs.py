@@ -78,10 +78,14 @@ def test_modules_a_program_installs_are_checked_as_modules(tmp_path, monkeypatch
 
 def test_program_whose_directories_are_computed_gets_no_pmnc006(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    src = program("pmnc_hook.install(sys.argv[1:])", head="f = pmnc.anything.f")
+    src = program("pmnc_hook.install(sys.argv[1:])", head="import helper\nf = pmnc.anything.f")
     write(tmp_path / "app" / "demo.py", src)
-    # what does not depend on the directories is still reported
-    assert rows(check_paths(["app"], environ={})) == [("app/demo.py", 7, "PMNC002")]
+    write(tmp_path / "app" / "helper.py", "x = 1\n")
+    # what does not need them all is still reported: a direct import of a module beside it
+    assert rows(check_paths(["app"], environ={})) == [
+        ("app/demo.py", 7, "PMNC001"),
+        ("app/demo.py", 8, "PMNC002"),
+    ]
 
 
 def test_library_file_below_is_checked_against_pmnc_hook_path(tmp_path, monkeypatch):
