@@ -115,8 +115,13 @@ def test_file_paths_are_checked_against_their_module_directories(tree, monkeypat
     ]
     # a file of a module directory is checked as the module it is, and alone
     assert rows(check_paths(["mods/state.py"], environ={})) == [("mods/state.py", 4, 5, "PMNC003")]
-    both = check_paths(["mods", "app.py"], environ=env)
-    assert {f.path for f in both} >= {"app.py", os.path.join("mods", "baz.py")}
+    # directories and files together: the files are checked against the directories
+    assert rows(check_paths(["mods", "app.py"], environ={})) == [
+        ("app.py", 1, 1, "PMNC001"),
+        ("app.py", 3, 5, "PMNC002"),
+        ("app.py", 3, 5, "PMNC006"),
+        *EXPECTED,
+    ]
 
 
 def test_paths_outside_cwd_are_absolute(tree, monkeypatch, tmp_path_factory):
