@@ -53,7 +53,10 @@ def admit(engine: Engine, tracker: Optional[Tracker]) -> None:
             if pub.publisher == me:
                 return
         elif gate.on_event_loop() or holders.holds(
-            pub.trackers, engine.registry.locks.holds_any(me), entering_unit=tracker is None
+            pub.trackers,
+            engine.registry.locks.holds_any(me),
+            entering_unit=tracker is None,
+            entering_call=tracker is not None,
         ):
             return
         count.pop()  # not in flight while waiting: the drain must not wait for us
@@ -75,7 +78,7 @@ async def admit_async(engine: Engine, tracker: Optional[Tracker]) -> None:
         if pub is None or time.monotonic() >= give_up:
             return
         if pub.phase is not Phase.MIGRATING and holders.holds(
-            pub.trackers, False, entering_unit=tracker is None
+            pub.trackers, False, entering_unit=tracker is None, entering_call=tracker is not None
         ):
             return
         count.pop()

@@ -54,11 +54,18 @@ def calls_in_flight(frame: Optional[FrameType]) -> list[Tracker]:
     return found
 
 
-def holds(trackers: Collection[Tracker], holds_lock: bool, entering_unit: bool = False) -> bool:
+def holds(
+    trackers: Collection[Tracker],
+    holds_lock: bool,
+    *,
+    entering_unit: bool = False,
+    entering_call: bool = False,
+) -> bool:
     """Tell whether the caller holds something a publication draining ``trackers`` (and every
     unit of work) waits for, or a module lock (``holds_lock``), or is building versions.
 
-    ``entering_unit``: the caller is a unit of work being admitted; it holds no unit yet.
+    ``entering_unit``/``entering_call``: the caller is a unit of work or a tracked call being
+    admitted; that unit or call itself does not count.
     """
     if holds_lock or building() or (not entering_unit and units.in_unit()):
         return True
@@ -70,4 +77,9 @@ def holds(trackers: Collection[Tracker], holds_lock: bool, entering_unit: bool =
     for tracker in trackers:
         if me in list(tracker.generators.values()):
             return True
-    return any(t in trackers for t in calls_in_flight(sys._getframe(1)))
+    frame: Optional[FrameType] = sys._getframe(1)
+    if entering_call:  # the wrapper frame of the call being admitted does not count
+        while frame is not None and frame.f_code not in WRAPPER_CODES:
+            frame = frame.f_back
+        frame = frame.f_back if frame is not None else None
+    return any(t in trackers for t in calls_in_flight(frame))

@@ -175,10 +175,10 @@ def _generator(tracker: Tracker, path: tuple[str, ...]) -> Callable[..., Any]:
     def call_generator(*args: Any, **kwargs: Any) -> Any:
         append(None)
         key = object()
-        tracker.generators[key] = gate.caller_id()
         try:
             if gate.closed is not None:
                 gate.admit(tracker)
+            tracker.generators[key] = gate.caller_id()
             return (yield from tracker.lookup(path)(*args, **kwargs))
         finally:
             tracker.generators.pop(key, None)
@@ -216,10 +216,10 @@ def _async_generator(tracker: Tracker, path: tuple[str, ...]) -> Callable[..., A
     async def call_async_generator(*args: Any, **kwargs: Any) -> Any:
         append(None)
         key = object()
-        tracker.generators[key] = gate.caller_id()
         try:
             if gate.closed is not None:
                 await gate.admit_async(tracker)
+            tracker.generators[key] = gate.caller_id()
             agen = tracker.lookup(path)(*args, **kwargs)
             try:
                 item = await agen.__anext__()

@@ -167,12 +167,15 @@ def test_module_symlinked_to_a_sibling_reloads_on_events_for_the_target(moddir, 
     assert "bar_impl" not in pmnc_hook.status()  # only the link was ever loaded
 
 
-def test_module_symlinked_to_a_file_held_open_waits_for_its_writer(moddir):
+def test_module_symlinked_to_a_file_held_open_waits_for_its_writer(moddir, monkeypatch):
+    monkeypatch.setattr(detector_module, "BACKUP_SWEEP", 3600.0)
     target = write(moddir / "bar_impl.py", "def f():\n    return 1\n")
     (moddir / "bar.py").symlink_to("bar_impl.py")
     probe = write(moddir / "probe.py", "V = 0\n")
     pmnc_hook.install([str(moddir)])
     assert pmnc.bar.f() == 1 and pmnc.probe.V == 0
+    probe.write_text("V = -1\n")  # served by an event: the watcher is watching already
+    wait_for(lambda: pmnc.probe.V == -1)
     with open(target, "w") as f:
         f.write("def f():\n    return 2\n")
         f.flush()
