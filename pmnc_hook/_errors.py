@@ -14,14 +14,22 @@ __all__ = (
     "caller_outside",
     "warn_at_caller",
     "DirectiveError",
+    "ModuleFileError",
     "ModuleLoadError",
     "PmncHookError",
     "PmncHookWarning",
     "UnknownModuleError",
+    "shown",
 )
 
 
 _PUBLIC = "pmnc_hook"
+
+
+def shown(text: str) -> str:
+    """Return ``text`` for a message: as is if printable, else its ``repr`` (a file or module
+    name may hold newlines or escape sequences that would forge or garble log lines)."""
+    return text if text.isprintable() else repr(text)
 
 
 class PmncHookError(Exception):
@@ -61,16 +69,44 @@ class CycleError(PmncHookError, ImportError):
 
 
 class UnknownModuleError(PmncHookError, AttributeError):
-    """``pmnc.<name>`` named no module file in the module directories."""
+    """``pmnc.<name>`` named no loadable module file in the module directories.
 
-    def __init__(self, name: str, directories: Sequence[str]) -> None:
-        where = ", ".join(directories) if directories else "(no module directories installed)"
-        super().__init__(
-            f"pmnc has no module {name!r}: no file {name}.py in the module directories "
-            f"searched: {where}"
+    ``reasons`` say what is there under that name but cannot be loaded (a directory, a FIFO,
+    a dangling symlink, a keyword as the file's stem...); without any, no file was found.
+    """
+
+    def __init__(self, name: str, directories: Sequence[str], reasons: Sequence[str] = ()) -> None:
+        where = (
+            ", ".join(shown(d) for d in directories)
+            if directories
+            else "(no module directories installed)"
         )
+        if reasons:
+            found = "; ".join(reasons)
+            message = f"pmnc has no module {name!r}: {found}; module directories searched: {where}"
+        else:
+            message = (
+                f"pmnc has no module {name!r}: no file {shown(name + '.py')} in the module "
+                f"directories searched: {where}"
+            )
+        super().__init__(message)
         self.name = name
         self.directories = tuple(directories)
+        self.reasons = tuple(reasons)
+
+
+class ModuleFileError(PmncHookError, OSError):
+    """A module file is there but cannot be read as one: not a regular file, unreadable.
+
+    Also an ``OSError`` (``filename`` is the file); the message says what to do.
+    """
+
+    def __init__(self, message: str, filename: str) -> None:
+        super().__init__(message)
+        self.filename = filename
+
+    def __str__(self) -> str:
+        return str(self.args[0])  # OSError's own would show "[Errno None] None: <filename>"
 
 
 class PmncHookWarning(UserWarning):
