@@ -239,31 +239,20 @@ def read_source(path: str, *, stable: bool = False) -> Optional[Source]:
     With ``stable``, raise ``Unsettled`` unless the bytes read match the size and the stat
     stayed the same across the read (a writer caught in the middle).
     """
-    for _ in range(_ATTEMPTS):
-        taken = time.time_ns()
-        checked = _checked(path)
-        if checked is None:
-            return None
-        real, st = checked
-        fd = None if st is None else _open(real)
-        if fd is None or st is None:
-            continue
-        try:
-            opened = os.fstat(fd)
-            if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (
-                st.st_dev,
-                st.st_ino,
-            ):
-                continue  # replaced between the check and the open: check what is there now
-            key = _key(opened)
-            data = _read_all(fd)
-            if stable and (len(data) != key.size or _key(os.fstat(fd)) != key):
-                raise Unsettled(path)
-        finally:
-            os.close(fd)
-        if stable and stat_key(path) != key:
-            raise Unsettled(path)  # renamed over while it was read
-        return Source(path, data, Fingerprint(key, taken, digest(data)))
+    try:
+        for _ in range(_ATTEMPTS):
+            taken = time.time_ns()
+            checked = _checked(path)
+            if checked is None:
+                return None
+            real, st = checked
+            source = None if st is None else _read_checked(path, real, st, taken, stable)
+            if source is not None:
+                return source
+    except (ModuleFileError, UnsafeModuleError):
+        raise
+    except OSError as exc:  # an I/O error, a name too long...: still the library's error
+        raise ModuleFileError(f"cannot read {shown(path)}: {exc.strerror or exc}", path) from exc
     if stable:
         raise Unsettled(path)
     raise ModuleFileError(
@@ -271,6 +260,31 @@ def read_source(path: str, *, stable: bool = False) -> Optional[Source]:
         "is something rewriting it in a loop? Try again when it is saved",
         path,
     )
+
+
+def _read_checked(
+    path: str, real: str, st: os.stat_result, taken: int, stable: bool
+) -> Optional[Source]:
+    """Read the checked file ``real``; ``None`` if what opened is not the file checked."""
+    fd = _open(real)
+    if fd is None:
+        return None
+    try:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (
+            st.st_dev,
+            st.st_ino,
+        ):
+            return None  # replaced between the check and the open: check what is there now
+        key = _key(opened)
+        data = _read_all(fd)
+        if stable and (len(data) != key.size or _key(os.fstat(fd)) != key):
+            raise Unsettled(path)
+    finally:
+        os.close(fd)
+    if stable and stat_key(path) != key:
+        raise Unsettled(path)  # renamed over while it was read
+    return Source(path, data, Fingerprint(key, taken, digest(data)))
 
 
 def find_module_file(

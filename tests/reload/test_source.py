@@ -135,3 +135,11 @@ def test_names_with_control_characters_are_shown_escaped(tmp_path):
         read_source(str(d / "m.py"))
     assert "\n" not in str(info.value)
     assert repr(str(d / "m.py")) in str(info.value)
+
+
+def test_any_other_os_error_is_the_librarys_error_naming_the_file(tmp_path):
+    p = tmp_path / ("x" * 300 + ".py")  # longer than a file name may be
+    with pytest.raises(ModuleFileError) as info:
+        read_source(str(p))
+    assert isinstance(info.value, PmncHookError) and isinstance(info.value.__cause__, OSError)
+    assert str(info.value).startswith(f"cannot read {p}: ")
