@@ -4,7 +4,6 @@ interpreters where start-up matters. (Deployments as the watcher meets them: det
 from __future__ import annotations
 
 import os
-import stat
 
 import pytest
 from conftest import run_python, write
@@ -42,43 +41,6 @@ class TestEncodings:
         assert pmnc.enc.WORD == "ok"
         st = pmnc_hook.status()["enc"]
         assert st.version == 1 and isinstance(st.last_error, SyntaxError)
-
-
-PERMS = """
-import os, warnings
-import pmnc_hook
-from pmnc_hook import pmnc
-hook = pmnc_hook.install([{mods!r}], poll=3600, strict={strict})
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    try:
-        pmnc.a.V; pmnc.b.V; pmnc.a.V
-        print("loaded")
-    except ImportError as exc:
-        print("refused:", exc)
-for w in caught:
-    if issubclass(w.category, pmnc_hook.PmncHookWarning):
-        print("warning:", w.message)
-"""
-
-
-@pytest.mark.parametrize("what", ["directory", "file"])
-def test_writable_by_others_warns_once_and_strict_refuses(tmp_path, what):
-    mods = tmp_path / "mods"
-    write(mods / "a.py", "V = 1\n")
-    write(mods / "b.py", "V = 1\n")
-    target = mods if what == "directory" else mods / "a.py"
-    target.chmod(target.stat().st_mode | stat.S_IWOTH)
-    r = run_python(PERMS.format(mods=str(mods), strict=False), cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    assert "loaded" in r.stdout
-    warnings = [line for line in r.stdout.splitlines() if line.startswith("warning:")]
-    assert len(warnings) == 1, r.stdout  # once per path, though loaded twice
-    assert str(target) in warnings[0] and "writable by other users" in warnings[0]
-    r = run_python(PERMS.format(mods=str(mods), strict=True), cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    assert "refused:" in r.stdout and str(target) in r.stdout
-    assert "writable by other users" in r.stdout
 
 
 @pytest.mark.usefixtures("isolated")

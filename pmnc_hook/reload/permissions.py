@@ -68,6 +68,15 @@ class PermissionGuard:
 
     def check(self, name: str, path: str, directory: str) -> None:
         """Raise ``UnsafeModuleError`` (strict) or warn for each path others could change."""
+        for target, what in ((path, "module file"), (directory, "module directory")):
+            if writable_by_others(target):
+                self._flag(
+                    name,
+                    target,
+                    f"pmnc.{name}: the {what} {shown(target)} is writable by other users (o+w); "
+                    f"anyone on this machine could change the code it runs: "
+                    f"chmod o-w {shown(target)}",
+                )
         for target in exposed_ancestors(directory):
             self._flag(
                 name,
@@ -77,15 +86,6 @@ class PermissionGuard:
                 "no +t); anyone on this machine could rename the module directory away and "
                 f"put other code in its place: chmod o-w {shown(target)} (or chmod +t)",
             )
-        for target, what in ((directory, "module directory"), (path, "module file")):
-            if writable_by_others(target):
-                self._flag(
-                    name,
-                    target,
-                    f"pmnc.{name}: the {what} {shown(target)} is writable by other users (o+w); "
-                    f"anyone on this machine could change the code it runs: "
-                    f"chmod o-w {shown(target)}",
-                )
 
     def _flag(self, name: str, target: str, message: str) -> None:
         if self.strict:

@@ -63,6 +63,25 @@ def test_a_directory_above_writable_by_others_warns_once_and_strict_refuses(tmp_
     assert str(exposed) in refused and "(refused in strict mode)" in refused
 
 
+@pytest.mark.parametrize("what", ["directory", "file"])
+def test_a_module_directory_or_file_writable_by_others_warns_once_and_strict_refuses(
+    tmp_path, what
+):
+    mods = tmp_path / "mods"
+    write(mods / "a.py", "V = 1\n")
+    write(mods / "b.py", "V = 1\n")
+    target = mods if what == "directory" else mods / "a.py"
+    chmod_add(target, stat.S_IWOTH)
+    out = run(tmp_path, mods, strict=False)
+    assert "loaded" in out
+    warnings = ours([line for line in out if line.startswith("warning:")], tmp_path)
+    assert len(warnings) == 1, out  # once per path, though loaded twice
+    assert str(target) in warnings[0] and "writable by other users" in warnings[0]
+    out = run(tmp_path, mods, strict=True)
+    (refused,) = [line for line in out if line.startswith("refused:")]
+    assert str(target) in refused and "writable by other users" in refused
+
+
 def test_a_sticky_directory_above_like_tmp_is_fine(tmp_path):
     sticky = tmp_path / "sticky"
     mods = sticky / "mods"
