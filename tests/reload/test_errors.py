@@ -11,11 +11,8 @@ from pmnc_hook import _errors
 
 
 def public_errors():
-    return {
-        name: obj
-        for name, obj in vars(pmnc_hook).items()
-        if name in pmnc_hook.__all__ and inspect.isclass(obj) and issubclass(obj, Exception)
-    }
+    found = {name: getattr(pmnc_hook, name) for name in pmnc_hook.__all__}
+    return {n: o for n, o in found.items() if inspect.isclass(o) and issubclass(o, Exception)}
 
 
 def test_public_error_classes_print_as_their_public_name():
