@@ -114,3 +114,43 @@ def test_the_lines_of_a_retired_version_go_with_its_last_code(moddir):
     del old_f
     gc.collect()
     assert alias not in linecache.cache
+
+
+def count_heap_scans(monkeypatch):
+    calls = []
+    real = gc.get_referrers
+    monkeypatch.setattr(gc, "get_referrers", lambda *a: calls.append(a) or real(*a))
+    return calls
+
+
+def test_functions_found_in_the_namespace_need_no_heap_scan(moddir, monkeypatch):
+    p = write(
+        moddir / "bar.py",
+        "import functools\n"
+        "def f():\n    return 1 / 0\n"
+        "@functools.wraps(f)\ndef g():\n    return f()\n"
+        "class C:\n    @staticmethod\n    def s():\n        return 1 / 0\n"
+        "    @property\n    def p(self):\n        return 1 / 0\n",
+    )
+    install(moddir)
+    old = pmnc.bar
+    captured, instance = old.f, old.C()
+    scans = count_heap_scans(monkeypatch)
+    write(p, "\n" * 20 + "def f():\n    return 'two'\n")
+    assert pmnc_hook.refresh() == ["bar"]
+    assert pmnc.bar.f() == "two"
+    assert scans == []
+    for fn in (captured, old.g, old.C.s, lambda: instance.p):
+        assert "return 1 / 0" in shown_by(fn)
+
+
+def test_a_closure_handed_out_is_found_by_one_heap_scan(moddir, monkeypatch):
+    p = write(moddir / "bar.py", "def make():\n    return lambda: 1 / 0\n")
+    install(moddir)
+    handed_out = pmnc.bar.make()
+    scans = count_heap_scans(monkeypatch)
+    write(p, "\n" * 20 + "def make():\n    return lambda: 'two'\n")
+    assert pmnc_hook.refresh() == ["bar"]
+    assert pmnc.bar.make()() == "two"
+    assert len(scans) == 1
+    assert "return lambda: 1 / 0" in shown_by(handed_out)
