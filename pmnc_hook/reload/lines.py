@@ -14,7 +14,8 @@ the disk's current text (or nothing) is printed for code that ran other lines. S
   long ago. Frames already running (a suspended generator, a thread inside a call) keep the
   real path: code objects of a running frame cannot be changed.
 - ``restore(module)`` makes ``module``'s lines what its path shows again (after a failed build
-  replaced them).
+  replaced them); ``release(module)``, when the hook is uninstalled, gives the path back to
+  linecache's own handling.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import types
 import weakref
 from typing import Any, NamedTuple, Optional
 
-__all__ = ("restore", "retire", "show")
+__all__ = ("release", "restore", "retire", "show")
 
 
 class _Shown(NamedTuple):
@@ -63,6 +64,16 @@ def restore(module: types.ModuleType) -> None:
     shown = _shown.get(module)
     if shown is not None:
         linecache.cache[shown.path] = shown.entry
+
+
+def release(module: types.ModuleType) -> None:
+    """Let go of ``module``'s path (the hook is uninstalled): linecache reads it from disk again.
+
+    Versions already retired keep their own names and lines.
+    """
+    shown = _shown.pop(module, None)
+    if shown is not None and linecache.cache.get(shown.path) is shown.entry:
+        del linecache.cache[shown.path]
 
 
 def retire(*versions: tuple[types.ModuleType, str]) -> None:
