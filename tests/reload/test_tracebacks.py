@@ -154,3 +154,20 @@ def test_a_closure_handed_out_is_found_by_one_heap_scan(moddir, monkeypatch):
     assert pmnc.bar.make()() == "two"
     assert len(scans) == 1
     assert "return lambda: 1 / 0" in shown_by(handed_out)
+
+
+def test_after_uninstall_the_file_is_python_s_own_again(moddir, monkeypatch):
+    import importlib.util
+    import sys
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    p = write(moddir / "bar.py", V1)
+    hook = install(moddir)
+    assert "version one" in shown_by(pmnc.bar.f)
+    hook.uninstall()
+    write(p, V2)
+    spec = importlib.util.spec_from_file_location("plain_bar", p)
+    plain = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plain)
+    text = shown_by(plain.f)
+    assert "raise KeyError('raised by version two')" in text and "version one" not in text
