@@ -122,3 +122,10 @@ def test_names_with_control_characters_are_shown_escaped(tmp_path):
     os.mkfifo(mods / "fifo.py")
     message = unknown("fifo")
     assert "\x1b" not in message and repr(str(mods / "fifo.py")) in message
+
+
+def test_the_programs_own_script_says_it_is_the_script(moddir):
+    app = write(moddir / "app.py", "X = 1\n")
+    pmnc_hook.install([str(moddir)], poll=3600, _exclude=[str(app)])  # as the runner does
+    message = unknown("app")
+    assert f"{app} is the script being run (__main__), not a reloadable module" in message
