@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import run_python, write
+from conftest import write
 
 import pmnc_hook
 from pmnc_hook import ModuleLoadError, pmnc

@@ -13,10 +13,11 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from pmnc_hook._errors import CycleError, ModuleLoadError, UnknownModuleError
-from pmnc_hook.reload import changeset, recording
+from pmnc_hook._errors import CycleError, ModuleLoadError
+from pmnc_hook.reload import changeset, lines, recording
 from pmnc_hook.reload.build import build_version, run_init
 from pmnc_hook.reload.locks import Deadlock
+from pmnc_hook.reload.source import missing_module
 
 if TYPE_CHECKING:
     from pmnc_hook.reload.entry import Entry
@@ -80,14 +81,17 @@ def _first_load(registry: Registry, entry: Entry) -> object:
 def _load(registry: Registry, entry: Entry) -> object:
     started = time.perf_counter()
     source = None
+    version = None
     try:
         source = registry.read(entry)
         if source is None:
-            raise UnknownModuleError(entry.name, registry.directories)
+            raise missing_module(entry.name, registry.directories, registry.exclude)
         version = build_version(registry, entry, source, 1)
         run_init(version, None)
     except BaseException as exc:
         error = registry.failures.first_load_failed(entry, exc, source, started)
+        if version is not None:
+            lines.retire((version.module, "not published: its load failed"))
         if isinstance(exc, KeyboardInterrupt):
             raise  # a Ctrl-C reaches the one caller whose access ran the failing code
         raise error from exc

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
 from pmnc_hook._errors import PmncHookError
+from pmnc_hook.reload import lines
 from pmnc_hook.reload.build import build_version
 from pmnc_hook.reload.entry import Version
 from pmnc_hook.reload.source import Source
@@ -75,10 +76,17 @@ class Outcome:
     failure: Optional[tuple[str, BaseException, Optional[Source]]] = None
 
     def report(self, registry: Registry) -> None:
-        """Log and announce the failure (once per distinct set of sources)."""
+        """Log and announce the failure (once per distinct set of sources); from then on,
+        tracebacks show the published versions' lines, and the built ones' under names of
+        their own."""
         assert self.failure is not None
         name, exc, source = self.failure
-        registry.failures.set_failed(name, exc, source, self.changeset.names, self.started)
+        try:
+            registry.failures.set_failed(name, exc, source, self.changeset.names, self.started)
+        finally:
+            _restore_published(registry, self.order)
+            failed = "not published: its load failed"
+            lines.retire(*((v.module, failed) for v in self.versions.values()))
 
 
 class BuildContext:
@@ -118,6 +126,14 @@ class BuildContext:
             self.stack.pop()
         self.built[name] = version
         return version
+
+
+def _restore_published(registry: Registry, names: Iterable[str]) -> None:
+    """The published versions run on: make tracebacks show their lines again."""
+    for name in names:
+        entry = registry.entry(name)
+        if entry is not None and entry.module is not None:
+            lines.restore(entry.module)
 
 
 def context() -> Optional[BuildContext]:
@@ -194,7 +210,8 @@ def build_set(registry: Registry, changeset: ChangeSet) -> Outcome:
     finally:
         set_context(outer)
     if ctx.failure is not None:
-        return Outcome(changeset, {}, order, started, ctx.failure)
+        return Outcome(changeset, dict(ctx.built), order, started, ctx.failure)
+    _restore_published(registry, order)
     stamp = time.time()
     for name, version in ctx.built.items():
         version.changeset = changeset.names

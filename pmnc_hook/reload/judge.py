@@ -97,7 +97,7 @@ class Judge:
             source = read_source(filename, stable=not settled)
         except Unsettled:
             raise
-        except OSError as exc:
+        except (OSError, PmncHookError) as exc:  # unreadable now, or an escape: old one serves
             self.registry.failures.read_failed(entry, exc)
             return None
         if source is None:
@@ -141,7 +141,7 @@ class Judge:
             return False
         try:
             source = read_source(entry.path)
-        except OSError:
+        except (OSError, PmncHookError):
             return False
         return source is not None and source.fingerprint.digest == entry.candidate
 

@@ -189,4 +189,3 @@ class PmncLoader(importlib.abc.Loader):
 
     def __repr__(self) -> str:
         return f"<PmncLoader {self.name!r} from {self.path!r}>"
-

@@ -15,9 +15,10 @@ from __future__ import annotations
 import enum
 import sys
 import time
+import types
 from typing import TYPE_CHECKING, Any, Optional
 
-from pmnc_hook.reload import changeset, gate
+from pmnc_hook.reload import changeset, gate, lines
 from pmnc_hook.reload.build import run_init
 from pmnc_hook.reload.entry import Version
 
@@ -63,6 +64,7 @@ class Publication:
         self.trackers: frozenset[Tracker] = frozenset()
         self.scan: list[dict[str, Any]] = []  # old globals of members turning stateful
         self.failure: Optional[tuple[str, BaseException]] = None
+        self.superseded: list[tuple[types.ModuleType, str]] = []  # for lines.retire
 
     @property
     def publisher(self) -> Optional[int]:
@@ -152,6 +154,8 @@ class Publication:
         from pmnc_hook.reload.failures import announce_published
 
         if self.failure is None:
+            lines.retire(*self.superseded)  # their tracebacks keep their own lines
+            self.superseded = []
             announce_published(registry, self)
             registry.judge.stale_dependents(self.changeset.members)
 
@@ -172,6 +176,7 @@ def migrate(registry: Registry, pub: Publication) -> None:
             version = pub.versions[name]
             entry = registry.entry(name)
             old = entry.module if entry is not None else None
+            lines.restore(version.module)  # pmnc_init is the new version's code
             try:
                 run_init(version, old, registry.drain_timeout)
             except BaseException as exc:
@@ -179,12 +184,23 @@ def migrate(registry: Registry, pub: Publication) -> None:
                 registry.failures.set_failed(
                     name, exc, version.source, pub.changeset.names, pub.started
                 )
+                _unpublished(registry, pub)
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 return
     finally:
         changeset.set_context(outer)
     flip(registry, pub)
+
+
+def _unpublished(registry: Registry, pub: Publication) -> None:
+    """Tracebacks after a failed publication: the published versions' lines, and the new
+    versions' under names of their own."""
+    for name in pub.order:
+        entry = registry.entry(name)
+        if entry is not None and entry.module is not None:
+            lines.restore(entry.module)
+    lines.retire(*((v.module, "not published: its load failed") for v in pub.versions.values()))
 
 
 def flip(registry: Registry, pub: Publication) -> None:
@@ -202,4 +218,8 @@ def flip(registry: Registry, pub: Publication) -> None:
     for name in pub.order:
         entry = registry.entry(name)
         assert entry is not None
+        old = entry.current
+        if old is not None:
+            pub.superseded.append((old.module, f"version {old.number}, superseded"))
         registry.publish(entry, pub.versions[name], views[name])
+        lines.restore(pub.versions[name].module)

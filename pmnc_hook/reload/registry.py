@@ -24,9 +24,8 @@ import types
 from collections.abc import Mapping, Sequence
 from typing import Optional
 
-from pmnc_hook._errors import UnknownModuleError, UnsafeModuleError
-from pmnc_hook._names import is_module_name
-from pmnc_hook.reload import access, recording
+from pmnc_hook._errors import UnsafeModuleError
+from pmnc_hook.reload import access, lines, recording
 from pmnc_hook.reload.engine import Engine
 from pmnc_hook.reload.entry import Entry, ModuleStatus, Version
 from pmnc_hook.reload.events import Listeners
@@ -35,7 +34,14 @@ from pmnc_hook.reload.judge import Judge
 from pmnc_hook.reload.loader import PmncLoader
 from pmnc_hook.reload.locks import LockGraph
 from pmnc_hook.reload.permissions import PermissionGuard
-from pmnc_hook.reload.source import Fingerprint, Source, StatKey, read_source
+from pmnc_hook.reload.source import (
+    Fingerprint,
+    Source,
+    StatKey,
+    find_module_file,
+    missing_module,
+    read_source,
+)
 
 __all__ = ("ModuleStatus", "Registry")
 
@@ -84,26 +90,7 @@ class Registry:
 
         Raises ``UnsafeModuleError`` for a file whose real path escapes its directory.
         """
-        if not is_module_name(name):
-            return None
-        for directory in self.directories:
-            path = os.path.join(directory, name + ".py")
-            if not os.path.isfile(path):
-                continue
-            real = os.path.realpath(path)
-            if real in self.exclude:
-                continue
-            root = os.path.realpath(directory)
-            if os.path.dirname(real) != root:
-                raise UnsafeModuleError(
-                    f"pmnc.{name}: {path} resolves to {real}, outside its module directory "
-                    f"{directory} (which is {root}); refusing to load code from elsewhere. "
-                    "Copy the file into the directory or add its directory to the paths.",
-                    name=name,
-                    path=path,
-                )
-            return path, directory
-        return None
+        return find_module_file(name, self.directories, self.exclude)
 
     def owns_file(self, name: str) -> Optional[str]:
         """Return the managed file a bare ``import <name>`` would alias, or ``None``."""
@@ -133,7 +120,7 @@ class Registry:
         """Return the entry of ``name``, creating it; ``UnknownModuleError`` if no file."""
         found = self.resolve(name)
         if found is None:
-            raise UnknownModuleError(name, self.directories)
+            raise missing_module(name, self.directories, self.exclude)
         with self._lock:
             entry = self._entries.get(name)
             if entry is None:
@@ -264,6 +251,8 @@ class Registry:
                     del sys.modules[alias]
             if module is not None and sys.modules.get(entry.fullname) is module:
                 del sys.modules[entry.fullname]
+            if module is not None:
+                lines.release(module)
 
     def reset_after_fork(self) -> None:
         """Re-create every lock a thread that is gone in this child may have held."""
