@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-TYPING = REPO / "tests" / "typing"
+REPO = Path(__file__).resolve().parents[2]
+TYPING = Path(__file__).resolve().parent / "typing"
 MARKER = re.compile(r"#\s*E:\s*([a-z|-]+)")
 ERROR = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): error: .*\[(?P<code>[a-z-]+)\]$")
 
