@@ -6,26 +6,31 @@ annotations, forward references), compiled like takes() checkers."""
 
 import sys
 import textwrap
-import threading
+import types
 import typing
 from typing import Any, Dict, List, Literal, Optional, Union
 
 import pytest
 from typecheck_support import (
-    load_module,
     message_of,
 )
 
+import pmnc_hook.typecheck as tc
 from pmnc_hook.typecheck import (
     InputParameterError,
     ReturnValueError,
     TypeCheckSpecificationError,
-    disable,
+    by_regex,
+    either,
     enable,
     list_of,
+    nothing,
+    optional,
     returns,
     takes,
+    tuple_of,
     typecheck,
+    with_attr,
 )
 
 
@@ -173,128 +178,6 @@ def test_typecheck_on_methods():
         Shelf.measure(1)
 
 
-FUTURE_MODULE = """
-from __future__ import annotations
-
-from typing import Optional
-
-from pmnc_hook.typecheck import typecheck
-
-
-@typecheck
-def total(values: list[int], scale: Optional[int] = None) -> int:
-    return sum(values) * (scale or 1)
-
-
-@typecheck
-def make(name: str) -> Later:
-    return Later(name) if name else "nothing"
-
-
-@typecheck
-def star(*args: int, **kwargs: Later) -> dict[str, int]:
-    return {"n": len(args) + len(kwargs)}
-
-
-@typecheck
-def broken(x: Missing) -> None:
-    pass
-
-
-class Later:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    @typecheck
-    def renamed(self, name: str) -> Later:
-        return Later(name)
-"""
-
-
-@pytest.fixture
-def future_module(tmp_path):
-    return load_module(tmp_path, "future_mod", FUTURE_MODULE)
-
-
-def test_future_annotations_resolve_at_first_call(future_module):
-    m = future_module
-    assert m.total([1, 2], 2) == 6
-    assert m.total([1, 2]) == 3
-    assert message_of(lambda: m.total([1, "2"])).startswith(
-        "total() got an incompatible value for values: [1, '2']"
-    )
-    with pytest.raises(InputParameterError):
-        m.total([1], "2")
-    assert m.make("a").name == "a"
-    assert message_of(lambda: m.make(""), ReturnValueError) == (
-        "make() has returned an incompatible value: 'nothing'"
-    )
-    assert m.star(1, 2, k=m.Later("x")) == {"n": 3}
-    assert message_of(lambda: m.star(1, "2")) == "star() got an incompatible value for args[1]: '2'"
-    assert message_of(lambda: m.star(k=1)) == "star() got an incompatible value for kwargs['k']: 1"
-    assert m.Later("a").renamed("b").name == "b"
-    with pytest.raises(InputParameterError):
-        m.Later("a").renamed(1)
-
-
-def test_future_annotations_unresolvable_is_a_clear_error_at_call(future_module):
-    m = future_module
-    with pytest.raises(TypeCheckSpecificationError) as info:
-        m.broken(1)
-    text = str(info.value)
-    assert "broken()" in text and "Missing" in text and "future_mod" in text
-    m.Missing = int  # the name can appear later: the next call resolves again
-    m.broken(1)
-    with pytest.raises(InputParameterError):
-        m.broken("1")
-
-
-def test_unresolvable_annotation_is_not_touched_while_disabled(future_module):
-    disable()
-    assert future_module.broken(1) is None
-
-
-def test_forward_reference_in_a_real_annotation_resolves_later():
-    namespace: dict[str, Any] = {"typecheck": typecheck, "List": List}
-    exec(
-        textwrap.dedent(
-            """
-            @typecheck
-            def f(x: List["Node"]) -> int:
-                return len(x)
-
-            class Node:
-                pass
-            """
-        ),
-        namespace,
-    )
-    f, node = namespace["f"], namespace["Node"]
-    assert f([node()]) == 1
-    with pytest.raises(InputParameterError):
-        f([1])
-
-
-def test_lazy_resolution_is_thread_safe(future_module):
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(8)
-
-    def call():
-        barrier.wait()
-        try:
-            for _ in range(50):
-                assert future_module.total([1, 2]) == 3
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=call) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-
-
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="PEP 695 needs Python 3.12")
 def test_generic_function_type_parameters():
     namespace: dict[str, Any] = {"typecheck": typecheck}
@@ -329,3 +212,150 @@ def test_self_annotation_is_not_checked():
     assert node.clone(True) is node
     with pytest.raises(InputParameterError):
         node.clone("yes")
+
+
+# ---- checkers as annotations, as Pythomnic3k's users write them --------------------------
+
+# Pythomnic3k's own samples, where its checker language and this one agree; the names are
+# injected into the module, not imported, as the hook does for reloadable modules.
+PYTHOMNIC_SAMPLES = """
+@typecheck
+def foo(i: int, x = None, s: str = "default") -> bool:
+    return i > 0
+
+@typecheck
+def kw(*args, k1: int, k2: str = "default", k3 = None) -> nothing:
+    return k3
+
+@typecheck
+def stream(ostream: with_attr("write", "flush"), f: optional(callable) = None):
+    return f
+
+divisible_by_three = lambda x: x % 3 == 0
+
+@typecheck
+def digits(i: by_regex("^[0-9]+$")) -> divisible_by_three:
+    return int(i)
+
+@typecheck
+def extract_from_dict(d: dict_of(int, str), k: tuple_of(int)) -> list_of(str):
+    return [d[key] for key in k]
+
+@typecheck
+def contains(x: int, xs: set_of(int)) -> bool:
+    return x in xs
+
+@typecheck
+def set_level(level: one_of(1, 2, 3)):
+    return level
+
+@typecheck
+def accept_number(x: either(int, by_regex("^[0-9]+$"))):
+    return x
+"""
+
+
+@pytest.fixture(params=["eager", "future"])
+def samples(request):
+    namespace = {name: getattr(tc, name) for name in tc.__all__}
+    future = "from __future__ import annotations\n" if request.param == "future" else ""
+    exec(future + PYTHOMNIC_SAMPLES, namespace)
+    return types.SimpleNamespace(**namespace)
+
+
+def test_pythomnic_samples_accept(samples):
+    assert samples.foo(1) is True
+    assert samples.kw(1, 2, k1=1) is None
+    assert samples.stream(sys.stdout, print) is print
+    assert samples.digits("12") == 12
+    assert samples.extract_from_dict({1: "a"}, (1,)) == ["a"]
+    assert samples.contains(1, {1, 2}) is True
+    assert samples.set_level(2) == 2
+    assert samples.accept_number("12") == "12"
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        ("foo('1')", InputParameterError),
+        ("foo(1, s=1)", InputParameterError),
+        ("foo(0.5)", InputParameterError),
+        ("kw(k1='1')", InputParameterError),
+        ("kw(k1=1, k3=1)", ReturnValueError),
+        ("stream(object())", InputParameterError),
+        ("stream(sys.stdout, 1)", InputParameterError),
+        ("digits('1a')", InputParameterError),
+        ("digits('13')", ReturnValueError),
+        ("extract_from_dict({'1': 'a'}, (1,))", InputParameterError),
+        ("extract_from_dict({1: 'a'}, [1])", InputParameterError),
+        ("extract_from_dict({1: 2}, (1,))", InputParameterError),
+        ("contains(1, [1])", InputParameterError),
+        ("set_level(4)", InputParameterError),
+        ("accept_number('x')", InputParameterError),
+        ("accept_number(1.5)", InputParameterError),
+    ],
+)
+def test_pythomnic_samples_reject(samples, call, error):
+    with pytest.raises(error):
+        eval(call, {**vars(samples), "sys": sys})
+
+
+def test_checkers_as_annotations_on_star_args_check_each_element():
+    @typecheck
+    def f(*args: list_of(int), **kwargs: by_regex("[a-z]+")) -> int:
+        return len(args) + len(kwargs)
+
+    assert f([1], (2, 3), a="x") == 3
+    assert message_of(lambda: f([1], ["y"])) == "f() got an incompatible value for args[1][0]: 'y'"
+    assert message_of(lambda: f(1)) == "f() got an incompatible value for args[0]: 1"
+    assert message_of(lambda: f(k="X")) == "f() got an incompatible value for kwargs['k']: 'X'"
+
+
+def test_string_annotations_that_name_checkers():
+    @typecheck
+    def f(x: "list_of(int)", y: "optional(by_regex('a+'))" = None) -> "nothing":
+        return None if x else x
+
+    assert f([1], "aa") is None
+    with pytest.raises(InputParameterError):
+        f(["1"])
+    with pytest.raises(InputParameterError):
+        f([1], "b")
+    with pytest.raises(ReturnValueError):
+        f([])
+
+
+class Cart:
+    @typecheck
+    def add(self, items: list_of(str), count: lambda n: n > 0 = 1) -> nothing:
+        self.items = items * count
+
+    @classmethod
+    @typecheck
+    def of(cls, names: tuple_of(by_regex("[a-z]+"))) -> with_attr("add"):
+        return cls() if names else None
+
+    @typecheck
+    @staticmethod
+    def price(code: either(int, by_regex("[0-9]+"))) -> optional(int):
+        return int(code) if code else "free"
+
+
+def test_checkers_as_annotations_on_methods():
+    cart = Cart()
+    cart.add(["a"], 2)
+    assert cart.items == ["a", "a"]
+    with pytest.raises(InputParameterError):
+        cart.add([1])
+    with pytest.raises(InputParameterError):
+        cart.add(["a"], 0)
+    assert isinstance(Cart.of(("a",)), Cart)
+    with pytest.raises(InputParameterError):
+        Cart.of(("A",))
+    with pytest.raises(ReturnValueError):
+        Cart.of(())
+    assert Cart.price("12") == 12
+    with pytest.raises(InputParameterError):
+        Cart.price("x")
+    with pytest.raises(ReturnValueError):
+        Cart.price(0)

@@ -6,6 +6,7 @@ keeps, and the run-time switch."""
 
 import asyncio
 import inspect
+import sys
 import typing
 
 import pytest
@@ -110,8 +111,9 @@ def test_classmethods_in_either_order(name):
 @pytest.mark.parametrize("name", ["double", "triple"])
 def test_staticmethods_in_either_order(name):
     method = getattr(Account, name)
-    assert method(1) in (2, 3)
-    assert getattr(Account(), name)(x=1) in (2, 3)
+    factor = {"double": 2, "triple": 3}[name]
+    assert method(1) == factor
+    assert getattr(Account(), name)(x=2) == 2 * factor
     assert isinstance(inspect.getattr_static(Account, name), staticmethod)
     assert (
         message_of(lambda: method("a")) == f"Account.{name}() got an incompatible value for x: 'a'"
@@ -126,7 +128,8 @@ def test_async_def():
         return x if x >= 0 else "negative"
 
     assert inspect.iscoroutinefunction(f)
-    assert asyncio.iscoroutinefunction(f)
+    if sys.version_info < (3, 14):  # deprecated from 3.14 on, for inspect's
+        assert asyncio.iscoroutinefunction(f)
     assert run(f(2)) == 2
     assert message_of(lambda: run(f("2"))) == "f() got an incompatible value for x: '2'"
     assert message_of(lambda: run(f(-1)), ReturnValueError) == (
@@ -182,6 +185,8 @@ def test_generator_returns_checks_the_return_value():
 
 
 def test_generator_send_throw_and_close_pass_through():
+    closed: list[int] = []
+
     @returns(int)
     def echo():
         total = 0
@@ -191,6 +196,8 @@ def test_generator_send_throw_and_close_pass_through():
                 total += received
         except KeyError:
             return total
+        finally:
+            closed.append(total)
 
     generator = echo()
     assert next(generator) == 0
@@ -201,7 +208,10 @@ def test_generator_send_throw_and_close_pass_through():
     assert stop.value.value == 5
     other = echo()
     next(other)
-    other.close()
+    other.send(4)
+    assert closed == [5]
+    other.close()  # reaches the generator: its finally runs at once, with GeneratorExit
+    assert closed == [5, 4]
 
 
 def test_generator_with_annotations_checks_the_generator_object():

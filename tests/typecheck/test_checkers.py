@@ -22,6 +22,7 @@ from typecheck_support import (
 import pmnc_hook.typecheck as tc
 from pmnc_hook.typecheck import (
     InputParameterError,
+    ReturnValueError,
     TypeCheckSpecificationError,
     anything,
     by_regex,
@@ -36,6 +37,7 @@ from pmnc_hook.typecheck import (
     set_of,
     takes,
     tuple_of,
+    typecheck,
     with_attr,
 )
 
@@ -118,16 +120,33 @@ def test_star_import_gives_all_and_shadows_only_callable():
 # ---- every checker: accepted and rejected values ----------------------------------------
 
 
-def accepts(checker: object, value: object) -> bool:
-    """Whether ``@takes(checker)`` lets ``value`` through (and passes it on unchanged)."""
+# Each checker means the same given to takes(), to returns() and as an annotation, with or
+# without "from __future__ import annotations" (then the annotation is the string "C").
+ROUTES = ("takes", "returns", "annotation", "future annotation", "return annotation")
+ANNOTATED = {
+    "annotation": "def f(x: C):\n    return x",
+    "future annotation": "from __future__ import annotations\ndef f(x: C):\n    return x",
+    "return annotation": "def f(x) -> C:\n    return x",
+}
 
-    @takes(checker)
-    def f(x):
-        return x
 
+def checked(checker: object, route: str) -> Any:
+    """A function that returns its argument, checked by ``checker`` the way ``route`` says."""
+    if route == "takes":
+        return takes(checker)(lambda x: x)
+    if route == "returns":
+        return returns(checker)(lambda x: x)
+    namespace = {"C": checker}
+    exec(ANNOTATED[route], namespace)
+    return typecheck(namespace["f"])
+
+
+def accepts(checker: object, value: object, route: str = "takes") -> bool:
+    """Whether ``checker`` lets ``value`` through (and passes it on unchanged)."""
+    f = checked(checker, route)
     try:
         assert f(value) is value
-    except InputParameterError:
+    except (InputParameterError, ReturnValueError):
         return False
     return True
 
@@ -174,17 +193,40 @@ CHECKER_CASES = [
     (typing.Any, [None, 1], []),
     (HasClose, [Closable()], [1]),
     (Sized, [[], "ab"], [1]),
+    # typing constructs holding checkers, which typing cannot check: read as combinators
+    (Optional[list_of(int)], [None, [1], (1,)], [["x"], 1, [None]]),
+    (Union[int, by_regex("x+")], [1, "xx"], ["y", 1.5, None]),
+    (Optional[Union[list_of(int), by_regex("x")]], [None, [1], "x"], ["y", ["x"]]),
+    (Union[Literal["a"], by_regex("b+")], ["a", "bb"], ["c", "A"]),
+    (List[list_of(int)], [[[1], (2,)], []], [[["x"]], ([1],), [1]]),
+    (list[by_regex("a")], [["a"]], [["b"], ("a",)]),
+    (Dict[str, optional(int)], [{"a": None}, {}], [{"a": "x"}, {1: 1}, [("a", 1)]]),
+    (dict[by_regex("k+"), int], [{"kk": 1}], [{"x": 1}]),
+    (typing.Tuple[int, list_of(str)], [(1, ["a"])], [(1, [1]), (1, ["a"], 2), [1, ["a"]]]),
+    (typing.Tuple[list_of(int), ...], [(), ((1,), [2])], [([1], ["x"]), [[1]]]),
+    (typing.Set[with_attr("real")], [{1}, set()], [{"a"}, frozenset({1})]),
+    (typing.FrozenSet[one_of(1, 2)], [frozenset({1})], [frozenset({3}), {1}]),
+    (typing.Sequence[by_regex("a")], [["a"], ("a",)], [["b"], {"a"}]),
+    (typing.Mapping[str, list_of(int)], [{"a": [1]}, OrderedDict(a=[])], [{"a": ["x"]}]),
+    (Optional[lambda v: v > 0], [None, 1], [0, "a"]),
+    (List[typing.Annotated[str, by_regex("a+")]], [["a", "aa"]], [["b"], [1]]),
+    # Annotated: the type, and every checker among its metadata
+    (typing.Annotated[str, by_regex("[a-z]+")], ["abc"], ["ABC", 1]),
+    (typing.Annotated[list_of(int), "a note for another tool"], [[1]], [["x"]]),
+    (typing.Annotated[int, "note", lambda v: v > 0], [1, -1], ["1"]),  # only checkers count
+    (typing.Annotated[int, with_attr("real"), one_of(1, 2)], [1, 2], [3, "1"]),
 ]
 
 
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize(
     ("checker", "good", "bad"), CHECKER_CASES, ids=lambda v: repr(v)[:40] if v is not None else None
 )
-def test_checker_accepts_and_rejects(checker, good, bad):
+def test_checker_accepts_and_rejects(checker, good, bad, route):
     for value in good:
-        assert accepts(checker, value), f"{checker!r} should accept {value!r}"
+        assert accepts(checker, value, route), f"{checker!r} should accept {value!r}"
     for value in bad:
-        assert not accepts(checker, value), f"{checker!r} should reject {value!r}"
+        assert not accepts(checker, value, route), f"{checker!r} should reject {value!r}"
 
 
 @pytest.mark.skipif(sys.version_info < (3, 10), reason="X | Y needs Python 3.10")
@@ -267,3 +309,82 @@ def test_one_of_with_an_eq_that_raises():
 def test_nonsense_checkers_are_refused(make):
     with pytest.raises(TypeCheckSpecificationError):
         make()
+
+
+class Box(typing.Generic[typing.TypeVar("T")]):
+    pass
+
+
+@pytest.mark.parametrize(
+    "hint",
+    [
+        typing.Callable[[list_of(int)], int],
+        typing.Iterator[by_regex("a")],
+        typing.Type[optional(int)],
+        Box[list_of(int)],
+    ],
+    ids=repr,
+)
+def test_typing_constructs_that_cannot_hold_checkers_are_refused(hint):
+    # typeguard would accept every value there: refuse rather than check nothing
+    for route in ROUTES:
+        with pytest.raises(TypeCheckSpecificationError, match="typing cannot check"):
+            checked(hint, route)
+
+
+# A nonsense annotation is refused when decorating, with or without the __future__ import.
+NONSENSE_ANNOTATIONS = [
+    "10",
+    "'10'",
+    "'no ( python'",
+    "[int, str]",
+    "{'k': int}",
+    "by_regex('(')",
+    "...",
+]
+
+
+@pytest.mark.parametrize("future", [False, True], ids=["eager", "future"])
+@pytest.mark.parametrize("annotation", NONSENSE_ANNOTATIONS)
+def test_nonsense_annotations_are_refused_when_decorating(annotation, future):
+    source = f"@typecheck\ndef f(a: {annotation}):\n    return a\n"
+    if future:
+        source = "from __future__ import annotations\n" + source
+    namespace = {"typecheck": typecheck, "by_regex": by_regex}
+    with pytest.raises(TypeCheckSpecificationError) as info:
+        exec(source, namespace)
+    assert "f()" in str(info.value) or "by_regex()" in str(info.value)
+
+
+def test_nonsense_result_annotation_names_the_result():
+    with pytest.raises(TypeCheckSpecificationError, match=r"f\(\): the annotation of the result"):
+
+        @typecheck
+        def f() -> 10:  # type: ignore[valid-type]
+            pass
+
+
+# ---- where Pythomnic3k's checker language differs ------------------------------------------
+
+
+def test_a_tuple_is_either_not_a_tuple_of_that_shape():
+    # Pythomnic3k: (str, bytes) is a 2-tuple of a str and a bytes; here it is either(str, bytes)
+    for route in ROUTES:
+        f = checked((str, bytes), route)
+        assert f("a") == "a" and f(b"a") == b"a"
+        with pytest.raises((InputParameterError, ReturnValueError)):
+            f(("a", b"b"))
+
+
+def test_a_list_of_checkers_is_refused():
+    # Pythomnic3k: [int, str] is a 2-list of an int and a str; here it is no checker at all
+    for route in ROUTES:
+        with pytest.raises(TypeCheckSpecificationError, match="is not a checker"):
+            checked([int, str], route)
+
+
+def test_a_string_checker_says_it_is_a_forward_reference_only_in_annotations():
+    with pytest.raises(
+        TypeCheckSpecificationError, match="forward reference only in an annotation"
+    ):
+        takes("int")
