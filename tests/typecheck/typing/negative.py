@@ -21,6 +21,12 @@ def k(x: int, /, y: str) -> int:
     return x
 
 
+# Checked at run time, but no type mypy can read: write Annotated[list[int], list_of(int)].
+@typecheck
+def pythomnic_style(x: list_of(int)) -> None:  # E: valid-type
+    pass
+
+
 @takes(int)
 async def fetch(x: int) -> bytes:
     return b""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Annotated
 
 from typing_extensions import assert_type
 
@@ -70,6 +71,14 @@ def done() -> None:
     pass
 
 
+# Checkers as annotations that mypy also reads: the type first, the checkers as metadata.
+@typecheck
+def tagged(
+    name: Annotated[str, by_regex("[a-z]+")], ids: Annotated[list[int], list_of(int)]
+) -> Annotated[int, either(int)]:
+    return len(name) + len(ids)
+
+
 class Account:
     @takes(amount=int)
     def add(self, amount: int) -> int:
@@ -113,6 +122,7 @@ def use() -> None:
     assert_type(combined("1", "a", 1j, None), tuple[object, ...])
     assert_type(list(count(3)), list[int])
     assert_type(done(), None)
+    assert_type(tagged("a", [1]), int)
     account = Account()
     assert_type(account.add(1), int)
     assert_type(Account.named("a"), Account)
