@@ -90,8 +90,9 @@ def _quoted(value: Any) -> Any:
 
     if type(value) is not types.GenericAlias:
         return value
+    origin: Any = value.__origin__
     args = tuple(typing.ForwardRef(a) if isinstance(a, str) else _quoted(a) for a in value.__args__)
-    return types.GenericAlias(value.__origin__, args)
+    return types.GenericAlias(origin, args)
 
 
 def _checker(param: Optional[inspect.Parameter], hint: object, where: str) -> Checker:

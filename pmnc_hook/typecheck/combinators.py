@@ -25,6 +25,7 @@ __all__ = (
     "FixedTuple",
     "OneOf",
     "OrNone",
+    "Shown",
     "WithAttr",
 )
 
@@ -33,14 +34,26 @@ def _items(value: object) -> Iterable[Any]:
     return typing.cast("Iterable[Any]", value)
 
 
-class Collection(Checker):
+class Shown(Checker):
+    """A combinator whose ``repr`` is the checker as it was written."""
+
+    __slots__ = ("_shown",)
+
+    def __init__(self, shown: str) -> None:
+        self._shown = shown
+
+    def __repr__(self) -> str:
+        return self._shown
+
+
+class Collection(Shown):
     """An instance of ``kinds`` whose every element passes ``item``."""
 
-    __slots__ = ("_indexed", "_kinds", "_shown", "item")
+    __slots__ = ("_indexed", "_kinds", "item")
 
     def __init__(self, kinds: tuple[type, ...], item: Checker, shown: str) -> None:
         self.item = item
-        self._shown = shown
+        super().__init__(shown)
         self._kinds = kinds
         # A set element has no index to point at in a message.
         self._indexed = not any(issubclass(kind, AbstractSet) for kind in kinds)
@@ -62,18 +75,15 @@ class Collection(Checker):
                 return item.failure(element).below(f"[{index}]")
         return None
 
-    def __repr__(self) -> str:
-        return self._shown
 
-
-class FixedTuple(Checker):
+class FixedTuple(Shown):
     """A tuple of exactly ``len(items)`` elements, each passing its own checker."""
 
-    __slots__ = ("_shown", "items")
+    __slots__ = ("items",)
 
     def __init__(self, items: tuple[Checker, ...], shown: str) -> None:
         self.items = items
-        self._shown = shown
+        super().__init__(shown)
         tests = tuple(item.test for item in items)
         size = len(tests)
 
@@ -94,19 +104,16 @@ class FixedTuple(Checker):
                 return item.failure(element).below(f"[{index}]")
         return None
 
-    def __repr__(self) -> str:
-        return self._shown
 
-
-class DictOf(Checker):
+class DictOf(Shown):
     """An instance of ``kinds`` (mappings) whose every key and value pass their checkers."""
 
-    __slots__ = ("_kinds", "_shown", "key", "value")
+    __slots__ = ("_kinds", "key", "value")
 
     def __init__(self, kinds: tuple[type, ...], key: Checker, value: Checker, shown: str) -> None:
         self.key, self.value = key, value
         self._kinds = kinds
-        self._shown = shown
+        super().__init__(shown)
         key_test, value_test = key.test, value.test
         mappings: Any = kinds  # typed Any so that isinstance does not narrow to object
 
@@ -129,18 +136,15 @@ class DictOf(Checker):
                 return self.value.failure(item).below(f"[{show(key)}]")
         return None
 
-    def __repr__(self) -> str:
-        return self._shown
 
-
-class OrNone(Checker):
+class OrNone(Shown):
     """``None``, or a value that passes ``item``."""
 
-    __slots__ = ("_shown", "item")
+    __slots__ = ("item",)
 
     def __init__(self, item: Checker, shown: str) -> None:
         self.item = item
-        self._shown = shown
+        super().__init__(shown)
         item_test = item.test
 
         def test(value: object) -> bool:
@@ -151,20 +155,17 @@ class OrNone(Checker):
     def explain(self, value: object) -> Optional[Mismatch]:
         return None if value is None else self.item.explain(value)
 
-    def __repr__(self) -> str:
-        return self._shown
 
-
-class Either(Checker):
+class Either(Shown):
     """A value that passes any of ``options``."""
 
-    __slots__ = ("_shown", "options")
+    __slots__ = ("options",)
 
     def __init__(self, options: tuple[Checker, ...], shown: str) -> None:
         if not options:
             raise TypeCheckSpecificationError("either() needs at least one checker")
         self.options = options
-        self._shown = shown
+        super().__init__(shown)
         tests = tuple(option.test for option in options)
 
         def test(value: object) -> bool:
@@ -172,18 +173,15 @@ class Either(Checker):
 
         self.test = test
 
-    def __repr__(self) -> str:
-        return self._shown
 
-
-class AllOf(Checker):
+class AllOf(Shown):
     """A value that passes every one of ``parts`` (``Annotated[str, by_regex(...)]``)."""
 
-    __slots__ = ("_shown", "parts")
+    __slots__ = ("parts",)
 
     def __init__(self, parts: tuple[Checker, ...], shown: str) -> None:
         self.parts = parts
-        self._shown = shown
+        super().__init__(shown)
         tests = tuple(part.test for part in parts)
 
         def test(value: object) -> bool:
@@ -196,9 +194,6 @@ class AllOf(Checker):
             if not part.test(value):
                 return part.failure(value)
         return None
-
-    def __repr__(self) -> str:
-        return self._shown
 
 
 class OneOf(Checker):

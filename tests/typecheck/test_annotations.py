@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Literal, Optional, Union
 
 import pytest
 from typecheck_support import (
+    checks_on,  # noqa: F401 - an autouse fixture
     message_of,
 )
 
@@ -22,7 +23,6 @@ from pmnc_hook.typecheck import (
     TypeCheckSpecificationError,
     by_regex,
     either,
-    enable,
     list_of,
     nothing,
     optional,
@@ -32,14 +32,6 @@ from pmnc_hook.typecheck import (
     typecheck,
     with_attr,
 )
-
-
-@pytest.fixture(autouse=True)
-def _checks_on():
-    """Every test starts with checks enabled and leaves them enabled."""
-    enable()
-    yield
-    enable()
 
 
 def test_annotations_on_star_args_check_each_element():

@@ -12,6 +12,7 @@ import typing
 import pytest
 from conftest import run_python
 from typecheck_support import (
+    checks_on,  # noqa: F401 - an autouse fixture
     drain,
     message_of,
     run,
@@ -29,15 +30,6 @@ from pmnc_hook.typecheck import (
     typecheck,
     with_attr,
 )
-
-
-@pytest.fixture(autouse=True)
-def _checks_on():
-    """Every test starts with checks enabled and leaves them enabled."""
-    enable()
-    yield
-    enable()
-
 
 # ---- every kind of callable --------------------------------------------------------------
 

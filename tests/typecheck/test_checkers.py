@@ -17,6 +17,7 @@ from typecheck_support import (
     HasClose,
     Point,
     Sized,
+    checks_on,  # noqa: F401 - an autouse fixture
 )
 
 import pmnc_hook.typecheck as tc
@@ -28,7 +29,6 @@ from pmnc_hook.typecheck import (
     by_regex,
     dict_of,
     either,
-    enable,
     list_of,
     nothing,
     one_of,
@@ -40,15 +40,6 @@ from pmnc_hook.typecheck import (
     typecheck,
     with_attr,
 )
-
-
-@pytest.fixture(autouse=True)
-def _checks_on():
-    """Every test starts with checks enabled and leaves them enabled."""
-    enable()
-    yield
-    enable()
-
 
 # ---- the seed's examples -----------------------------------------------------------------
 

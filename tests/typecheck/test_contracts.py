@@ -10,6 +10,7 @@ from typing import List
 import pytest
 from typecheck_support import (
     Point,
+    checks_on,  # noqa: F401 - an autouse fixture
     message_of,
 )
 
@@ -32,15 +33,6 @@ from pmnc_hook.typecheck import (
     typecheck,
     with_attr,
 )
-
-
-@pytest.fixture(autouse=True)
-def _checks_on():
-    """Every test starts with checks enabled and leaves them enabled."""
-    enable()
-    yield
-    enable()
-
 
 # ---- messages ----------------------------------------------------------------------------
 

@@ -14,7 +14,11 @@ from typing import Any, List
 
 import pytest
 from conftest import run_python, wait_for
-from typecheck_support import load_module, message_of
+from typecheck_support import (
+    checks_on,  # noqa: F401 - an autouse fixture
+    load_module,
+    message_of,
+)
 
 import pmnc_hook.typecheck
 from pmnc_hook.typecheck import (
@@ -22,18 +26,8 @@ from pmnc_hook.typecheck import (
     ReturnValueError,
     TypeCheckSpecificationError,
     disable,
-    enable,
     typecheck,
 )
-
-
-@pytest.fixture(autouse=True)
-def _checks_on():
-    """Every test starts with checks enabled and leaves them enabled."""
-    enable()
-    yield
-    enable()
-
 
 PEP_649 = pytest.mark.skipif(
     sys.version_info < (3, 14), reason="an unquoted name defined later needs PEP 649 (3.14+)"

@@ -13,7 +13,15 @@ from typing import Any
 
 import pytest
 
-from pmnc_hook.typecheck import InputParameterError
+from pmnc_hook.typecheck import InputParameterError, enable
+
+
+@pytest.fixture(autouse=True)
+def checks_on() -> Any:
+    """Every test starts with checks enabled and leaves them enabled (import it to use it)."""
+    enable()
+    yield
+    enable()
 
 
 def run(coroutine: Any) -> Any:
