@@ -160,6 +160,8 @@ def _foreign(hint: object) -> Iterator[object]:
     elif isinstance(hint, TypeVar):
         for bound in (hint.__bound__, *hint.__constraints__):
             yield from _foreign(bound)
+    elif _stands_for(hint) is not None:
+        yield from _foreign(_stands_for(hint))
     elif not (
         hint is None
         or hint is Ellipsis
@@ -168,6 +170,18 @@ def _foreign(hint: object) -> Iterator[object]:
         or is_typing_construct(hint)
     ):
         yield hint
+
+
+def _stands_for(hint: object) -> object:
+    """Return what a ``NewType`` or a ``type`` alias (3.12+) stands for, else ``None``."""
+    if hasattr(hint, "__supertype__"):
+        return hint.__supertype__
+    if type(hint).__name__ == "TypeAliasType" and type(hint).__module__ in _TYPING_MODULES:
+        try:
+            return getattr(hint, "__value__", None)
+        except NameError:  # a name defined later: typeguard resolves it when checking
+            return None
+    return None
 
 
 def _from_typing(hint: object) -> Checker:
@@ -180,6 +194,9 @@ def _from_typing(hint: object) -> Checker:
     strange = next(_foreign(hint), None)
     if strange is None:
         return TypeHint(hint)
+    target = _stands_for(hint)
+    if target is not None:  # a NewType or type alias of something typing cannot check
+        return compile_checker(target, hint=True)
     translated = _translate(origin, typing.get_args(hint), repr(hint))
     if translated is None:
         raise TypeCheckSpecificationError(

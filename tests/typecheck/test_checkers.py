@@ -379,3 +379,21 @@ def test_a_string_checker_says_it_is_a_forward_reference_only_in_annotations():
         TypeCheckSpecificationError, match="forward reference only in an annotation"
     ):
         takes("int")
+
+
+def test_new_types_and_aliases_of_checkers_are_checked():
+    positive = typing.NewType("positive", lambda v: v > 0)  # type: ignore[misc]
+    assert accepts(positive, 1) and not accepts(positive, 0)
+    bounded = typing.TypeVar("bounded", bound=list_of(int))
+    with pytest.raises(TypeCheckSpecificationError, match="typing cannot check"):
+        checked(bounded, "annotation")
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="the type statement needs Python 3.12")
+def test_type_aliases_of_checkers_are_checked():
+    namespace: dict[str, Any] = {"list_of": list_of}
+    exec("type Ints = list_of(int)\ntype Later = list[Missing]", namespace)
+    for route in ROUTES:
+        assert accepts(namespace["Ints"], [1], route)
+        assert not accepts(namespace["Ints"], ["x"], route)
+    takes(namespace["Later"])  # its value names what is not defined yet: no error when decorating
