@@ -120,11 +120,17 @@ def annotation_checkers(
     where = f"typecheck for {getattr(func, '__qualname__', func)}()"
     try:
         hints = _evaluate(func)
-    except Exception as exc:
+    except TypeCheckSpecificationError as exc:  # a combinator in an annotation, evaluated now
+        raise TypeCheckSpecificationError(f"{where}: {exc}") from exc.__cause__
+    except NameError as exc:
         raise TypeCheckSpecificationError(
             f"{where}: cannot resolve the annotations ({type(exc).__name__}: {exc}); every "
             f"name they use must exist in module {getattr(func, '__module__', None)!r} by "
             "the time the function is first called"
+        ) from exc
+    except Exception as exc:
+        raise TypeCheckSpecificationError(
+            f"{where}: cannot evaluate the annotations ({type(exc).__name__}: {exc})"
         ) from exc
     checkers = {
         name: _checker(param, hints[name], f"{where}: the annotation of {name}")

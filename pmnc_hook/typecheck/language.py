@@ -85,7 +85,7 @@ def compile_checker(spec: object, *, hint: bool = False) -> Checker:
         return anything  # Self has no meaning outside typeguard's own instrumentation
     if isinstance(spec, tuple):
         return either(*spec)
-    if is_typing_construct(spec):
+    if _is_typing_construct(spec):
         return _from_typing(spec)
     if isinstance(spec, type):
         return _from_class(spec, hint)
@@ -102,15 +102,15 @@ def compile_checker(spec: object, *, hint: bool = False) -> Checker:
     )
 
 
-def compile_all(specs: Iterable[object], where: str, *, hint: bool = False) -> tuple[Checker, ...]:
+def compile_all(specs: Iterable[object], where: str) -> tuple[Checker, ...]:
     """Compile every checker of ``specs``; errors start with ``where``."""
     try:
-        return tuple(compile_checker(spec, hint=hint) for spec in specs)
+        return tuple(compile_checker(spec) for spec in specs)
     except TypeCheckSpecificationError as exc:
         raise TypeCheckSpecificationError(f"{where}: {exc}") from exc.__cause__
 
 
-def is_typing_construct(spec: object) -> bool:
+def _is_typing_construct(spec: object) -> bool:
     """Tell whether ``spec`` is something of typing's (``list[int]``, ``Optional[str]``)."""
     if typing.get_origin(spec) is not None or hasattr(spec, "__supertype__"):
         return True  # list[int], Optional[str], Literal[...], int | None, NewType
@@ -167,7 +167,7 @@ def _foreign(hint: object) -> Iterator[object]:
         or hint is Ellipsis
         or (isinstance(hint, tuple) and not hint)  # Tuple[()] on 3.9
         or isinstance(hint, (type, str, typing.ForwardRef))
-        or is_typing_construct(hint)
+        or _is_typing_construct(hint)
     ):
         yield hint
 
