@@ -75,12 +75,20 @@ def _evaluate(func: Callable[..., Any]) -> dict[str, Any]:
         name: eval(value, globalns, localns) if isinstance(value, str) else value
         for name, value in written.items()
     }
-    if sys.version_info < (3, 11):
-        values = {name: _quoted(value) for name, value in values.items()}
-    # Forward references nested in typing constructs (List["Node"]) are typing's to resolve.
-    return typing.get_type_hints(
-        _AnnotationsOnly(values), globalns, localns or None, include_extras=True
-    )
+    # Forward references nested in typing constructs (List["Node"]), or quoted once more under
+    # the __future__ import, are typing's to resolve; the rest is final.
+    nested = {
+        name: _quoted(value) if sys.version_info < (3, 11) else value
+        for name, value in values.items()
+        if isinstance(value, str) or typing.get_origin(value) is not None
+    }
+    if nested:
+        values.update(
+            typing.get_type_hints(
+                _AnnotationsOnly(nested), globalns, localns or None, include_extras=True
+            )
+        )
+    return values
 
 
 def _quoted(value: Any) -> Any:

@@ -32,9 +32,10 @@ from pmnc_hook.typecheck import (
 PEP_649 = pytest.mark.skipif(
     sys.version_info < (3, 14), reason="an unquoted name defined later needs PEP 649 (3.14+)"
 )
-STYLES = [pytest.param("pep649", marks=PEP_649), "future", "quoted"]
+STYLES = [pytest.param("pep649", marks=PEP_649), "future", "quoted", "future quoted"]
 
-# ‹...› marks an annotation: left as it is (pep649), under the __future__ import, or quoted.
+# ‹...› marks an annotation: left as it is (pep649), under the __future__ import, quoted, or
+# both (a quoted forward reference in a module that has the __future__ import).
 FORWARD = """
 from typing import List, Optional
 
@@ -100,10 +101,11 @@ Number = int
 
 def styled(template: str, style: str) -> str:
     """Write the annotations marked in ``template`` in ``style``."""
-    if style == "quoted":
-        return re.sub("‹(.*?)›", lambda match: repr(match.group(1)), template)
-    text = re.sub("‹(.*?)›", r"\1", template)
-    return f"from __future__ import annotations\n{text}" if style == "future" else text
+    if "quoted" in style:
+        text = re.sub("‹(.*?)›", lambda match: repr(match.group(1)), template)
+    else:
+        text = re.sub("‹(.*?)›", r"\1", template)
+    return f"from __future__ import annotations\n{text}" if "future" in style else text
 
 
 @pytest.fixture(params=STYLES)
