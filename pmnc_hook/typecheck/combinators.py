@@ -11,7 +11,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from pmnc_hook.typecheck.checkers import Checker
 from pmnc_hook.typecheck.errors import Mismatch, TypeCheckSpecificationError, show
@@ -156,38 +156,42 @@ class OrNone(Shown):
         return None if value is None else self.item.explain(value)
 
 
-class Either(Shown):
-    """A value that passes any of ``options``."""
-
-    __slots__ = ("options",)
-
-    def __init__(self, options: tuple[Checker, ...], shown: str) -> None:
-        if not options:
-            raise TypeCheckSpecificationError("either() needs at least one checker")
-        self.options = options
-        super().__init__(shown)
-        tests = tuple(option.test for option in options)
-
-        def test(value: object) -> bool:
-            return any(option(value) for option in tests)
-
-        self.test = test
-
-
-class AllOf(Shown):
-    """A value that passes every one of ``parts`` (``Annotated[str, by_regex(...)]``)."""
+class _Several(Shown):
+    """A value that passes ``quantifier`` (``any`` or ``all``) of ``parts``."""
 
     __slots__ = ("parts",)
 
+    quantifier: Callable[[Iterable[bool]], bool]
+
     def __init__(self, parts: tuple[Checker, ...], shown: str) -> None:
-        self.parts = parts
         super().__init__(shown)
+        self.parts = parts
         tests = tuple(part.test for part in parts)
+        quantifier = type(self).quantifier
 
         def test(value: object) -> bool:
-            return all(part(value) for part in tests)
+            return quantifier(part(value) for part in tests)
 
         self.test = test
+
+
+class Either(_Several):
+    """A value that passes any of ``parts``."""
+
+    __slots__ = ()
+    quantifier = staticmethod(any)
+
+    def __init__(self, parts: tuple[Checker, ...], shown: str) -> None:
+        if not parts:
+            raise TypeCheckSpecificationError("either() needs at least one checker")
+        super().__init__(parts, shown)
+
+
+class AllOf(_Several):
+    """A value that passes every one of ``parts`` (``Annotated[str, by_regex(...)]``)."""
+
+    __slots__ = ()
+    quantifier = staticmethod(all)
 
     def explain(self, value: object) -> Optional[Mismatch]:
         for part in self.parts:
