@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import TYPE_CHECKING, Optional
 
@@ -29,6 +30,18 @@ def _once(entry: Entry, signature: object) -> bool:
     entry.logged.append(signature)
     del entry.logged[:-_LOGGED]
     return True
+
+
+_LIBRARY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def trim(exc: BaseException) -> None:
+    """Drop the library's own frames from the front of ``exc``'s traceback (the user's
+    module frames, where the failure is, stay)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_LIBRARY):
+        tb = tb.tb_next
+    exc.__traceback__ = tb
 
 
 def _signature(exc: BaseException, source: Optional[Source]) -> object:
@@ -65,8 +78,10 @@ class Failures:
     ) -> ModuleLoadError:
         """Report a failed first load; return the ``ModuleLoadError`` to raise from ``exc``."""
         entry.last_error = exc
+        trim(exc)
         where = failure_location(exc, source.path if source else entry.path)
         if _once(entry, _signature(exc, source)):
+            # One line: the error itself, with its traceback, goes to the caller.
             _log.error(
                 "pmnc.%s: loading %s failed at %s: %s: %s",
                 entry.name,
@@ -74,7 +89,6 @@ class Failures:
                 where,
                 type(exc).__name__,
                 exc,
-                exc_info=exc,
             )
         self._emit(entry, exc, started, (entry.name,))
         return ModuleLoadError(
@@ -96,6 +110,7 @@ class Failures:
         if entry is None:
             return
         entry.last_error = exc
+        trim(exc)
         if source is not None:
             entry.failed_digest = source.fingerprint.digest
         where = failure_location(exc, source.path if source else entry.path)

@@ -16,7 +16,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Optional
 
 from pmnc_hook._errors import PmncHookError
-from pmnc_hook.reload.source import Fingerprint, StatKey, Unsettled, read_source, stat_key
+from pmnc_hook.reload.source import (
+    Fingerprint,
+    StatKey,
+    Unsettled,
+    missing_module,
+    read_source,
+    stat_key,
+)
 
 if TYPE_CHECKING:
     from pmnc_hook.reload.engine import Batch
@@ -90,8 +97,11 @@ class Judge:
             found = self.registry.resolve(entry.name)
         except PmncHookError:
             return None
-        if found is None:
-            return None  # missing: the last good version keeps serving
+        if found is None:  # the last good version keeps serving
+            error = missing_module(entry.name, self.registry.directories, self.registry.exclude)
+            if error.reasons:  # something is there that cannot be loaded: say so, once
+                self.registry.failures.read_failed(entry, error)
+            return None
         filename = found[0]
         try:
             source = read_source(filename, stable=not settled)
