@@ -19,7 +19,8 @@ from collections import deque
 from typing import TYPE_CHECKING, Optional
 
 from pmnc_hook.reload import gate, holders
-from pmnc_hook.reload.engine import MIGRATION_WAIT, Engine
+from pmnc_hook.reload.drain import MIGRATION_WAIT
+from pmnc_hook.reload.engine import Engine
 from pmnc_hook.reload.publish import Phase, Publication
 
 if TYPE_CHECKING:

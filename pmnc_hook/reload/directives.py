@@ -96,74 +96,78 @@ def init_signature_problem(func: _FuncDef) -> Optional[str]:
     return None
 
 
-def find_directives(tree: ast.Module) -> Directives:
-    """Collect the module's directives and every problem with them (raises nothing)."""
-    values: list[tuple[int, Optional[bool]]] = []
-    problems: list[Problem] = []
-    init_line: Optional[int] = None
-    stateful = False
+class _Found:
+    """What ``find_directives`` has seen so far."""
 
-    def bad_value(node: ast.AST) -> None:
+    def __init__(self) -> None:
+        self.values: list[tuple[int, Optional[bool]]] = []
+        self.problems: list[Problem] = []
+        self.init_line: Optional[int] = None
+        self.stateful = False
+
+    def init(self, line: int) -> None:
+        self.stateful = True
+        self.init_line = self.init_line or line
+
+    def reloadable(self, node: ast.AST, value: Optional[ast.expr], plain: bool = True) -> None:
+        flag = _literal_bool(value) if plain else None
         line, col = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
-        values.append((line, None))
-        problems.append(
-            Problem(
-                line,
-                col,
-                "PMNC005",
-                "__reloadable__ must be the literal True or False "
-                "(write '__reloadable__ = False' on a line of its own)",
+        self.values.append((line, flag))
+        if flag is None:
+            self.problems.append(
+                Problem(
+                    line,
+                    col,
+                    "PMNC005",
+                    "__reloadable__ must be the literal True or False "
+                    "(write '__reloadable__ = False' on a line of its own)",
+                )
             )
-        )
 
-    for node in iter_module_level(tree.body):
+    def assignment(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            for name in _names_bound(target):
+                if name.id == RELOADABLE:
+                    self.reloadable(name, node.value, plain=target is name)
+                elif name.id == INIT:
+                    self.init(name.lineno)
+
+    def statement(self, node: ast.stmt) -> None:
         if isinstance(node, ast.Assign):
-            for target in node.targets:
-                for name in _names_bound(target):
-                    if name.id == RELOADABLE:
-                        flag = _literal_bool(node.value) if target is name else None
-                        if flag is None:
-                            bad_value(name)
-                        else:
-                            values.append((name.lineno, flag))
-                    elif name.id == INIT:
-                        stateful = True
-                        init_line = init_line or name.lineno
+            self.assignment(node)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             if node.target.id == RELOADABLE:
-                flag = _literal_bool(node.value)
-                if flag is None:
-                    bad_value(node.target)
-                else:
-                    values.append((node.lineno, flag))
+                self.reloadable(node, node.value)
             elif node.target.id == INIT and node.value is not None:
-                stateful = True
-                init_line = init_line or node.lineno
+                self.init(node.lineno)
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
             if node.target.id == RELOADABLE:
-                bad_value(node.target)
+                self.reloadable(node.target, None, plain=False)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == INIT:
-            stateful = True
-            init_line = init_line or node.lineno
+            self.init(node.lineno)
             problem = init_signature_problem(node)
             if problem:
-                problems.append(Problem(node.lineno, node.col_offset, "PMNC004", problem))
+                self.problems.append(Problem(node.lineno, node.col_offset, "PMNC004", problem))
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
                 bound = alias.asname or alias.name.split(".")[0]
                 if bound == INIT:
-                    stateful = True
-                    init_line = init_line or node.lineno
+                    self.init(node.lineno)
                 elif bound == RELOADABLE:
-                    bad_value(node)
+                    self.reloadable(node, None, plain=False)
 
-    reloadable = all(flag is not False for _, flag in values)
+
+def find_directives(tree: ast.Module) -> Directives:
+    """Collect the module's directives and every problem with them (raises nothing)."""
+    found = _Found()
+    for node in iter_module_level(tree.body):
+        found.statement(node)
     return Directives(
-        reloadable=reloadable,
-        stateful=stateful,
-        reloadable_lines=tuple(values),
-        init_line=init_line,
-        problems=tuple(problems),
+        reloadable=all(flag is not False for _, flag in found.values),
+        stateful=found.stateful,
+        reloadable_lines=tuple(found.values),
+        init_line=found.init_line,
+        problems=tuple(found.problems),
     )
 
 

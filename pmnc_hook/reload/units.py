@@ -14,7 +14,6 @@ import contextvars
 import functools
 import inspect
 from collections.abc import Awaitable, Iterable, Iterator, MutableMapping
-from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar
 
 from pmnc_hook.reload import gate
@@ -87,12 +86,7 @@ class request:
             gate.admit(None)
         return self
 
-    def __exit__(
-        self,
-        kind: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         _leave(self._opened.pop())
 
     async def __aenter__(self) -> request:
@@ -102,12 +96,7 @@ class request:
             await gate.admit_async(None)
         return self
 
-    async def __aexit__(
-        self,
-        kind: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         _leave(self._opened.pop())
 
     def __call__(self, func: _F) -> _F:
