@@ -42,20 +42,25 @@ class Drains:
         self.closed = False
 
     def members(self) -> set[str]:
-        """Return the names in every unpublished set (the engine adds its own stages)."""
+        """Return the names in every unpublished set (a consistent view: under the lock)."""
+        with self._lock:
+            return self.members_locked()
+
+    def members_locked(self) -> set[str]:
+        """Like ``members``, for a caller holding the lock (the engine adds its stages)."""
         found: set[str] = set()
-        for pub in list(self.ready):
+        for pub in self.ready:
             found |= pub.changeset.members
         return found
 
     def expose_members(self, changeset: ChangeSet) -> None:
         """Put the members of a set that failed back on the facade (their old versions)."""
-        with self._lock:
-            members = self.members()
-        for name in changeset.members:
-            entry = self.registry.entry(name)
-            if entry is not None and name not in members:
-                self.registry.expose(entry)
+        with self._lock:  # against a commit hiding them again meanwhile
+            members = self.members_locked()
+            for name in changeset.members:
+                entry = self.registry.entry(name)
+                if entry is not None and name not in members:
+                    self.registry.expose(entry)
 
     def update_gate(self) -> None:
         """Set the gate flags from the publications' phases (under the lock)."""

@@ -25,10 +25,14 @@ States of the one publication pipeline (everything global to the installed hook)
 
 Lock discipline (the engine's part; see also ``registry.py``):
 * ``Engine._lock`` (``_cond`` is a condition on it) guards ``staged``, ``pending``,
-  ``building``, ``builder``, ``ready`` and every ``Publication`` field, and the gate flags
+  ``building``, ``ready``, ``failed`` and every ``Publication`` field, and the gate flags
   (``gate.closed``/``gate.watching``, written only under it, read anywhere without it). It is
   held only for bookkeeping: never while module code runs, never while taking a module lock,
-  never while logging. It is a leaf except that ``Registry`` facade writes happen outside it.
+  never while logging. Lock order: it may be held while taking ``Registry._show_lock`` (to
+  hide a committed set's members, or to put a module back on the facade only while no set
+  holds it: membership and the facade change together); never the other way round. A set
+  moves between pending, building and ready in one critical section, so ``members_locked``
+  always sees it somewhere.
 * Callers count themselves in and out without any lock (``deque`` append/pop); the gate is
   closed *before* the counts are read when publishing, so no call slips past (``gate.py``).
 * Every wait is bounded: drains by the publication's deadline, waits for a migration by
@@ -88,12 +92,13 @@ class Engine(Drains):
             else:
                 self.staged_rollbacks.pop(name, None)
 
-    def members(self) -> set[str]:
-        """Return the names in every unpublished set (pending, building, ready)."""
-        found = super().members()
+    def members_locked(self) -> set[str]:
+        """Return the names in every unpublished set (pending, building, ready; the caller
+        holds the lock: sets move between these under it)."""
+        found = super().members_locked()
         if self.pending is not None:
             found |= self.pending.members
-        for changeset in list(self.building.values()):
+        for changeset in self.building.values():
             found |= changeset.members
         return found
 
@@ -134,9 +139,8 @@ class Engine(Drains):
             if self.pending is not None:
                 changes = self.pending.merged(changes)
             self.pending = changes
-            hide = sorted(changes.members)
-        for name in hide:
-            self.registry.hide(name)
+            for name in sorted(changes.members):  # their next access comes here
+                self.registry.hide(name)
         return sorted(changes.sources)
 
     # -- the access path ---------------------------------------------------------------
@@ -151,7 +155,10 @@ class Engine(Drains):
                 pending is not None
                 and name in pending.members
                 and me not in self.building
+                # one set at a time per module: never build beside one being built or
+                # published (a later set must not be published before an earlier one)
                 and not any(pending.members & b.members for b in self.building.values())
+                and not any(pending.members & p.changeset.members for p in self.ready)
                 and not self.closed
                 and not self.registry.locks.holds_any(me)
                 and not holders.building()
@@ -175,18 +182,22 @@ class Engine(Drains):
         nxt = entry.next
         if nxt is not None and self.registry.generation >= entry.next_generation:
             return nxt
-        if entry.name not in self.members():
-            self.registry.expose(entry)
+        with self._lock:  # a commit hides its members under this lock: never undo that
+            if entry.name not in self.members_locked():
+                self.registry.expose(entry)
         return entry.published
 
     def _build(self, changeset: ChangeSet) -> None:
+        me = threading.get_ident()
         try:
             outcome = build_set(self.registry, changeset)
-        finally:
+        except BaseException:
             with self._lock:
-                self.building.pop(threading.get_ident(), None)
+                self.building.pop(me, None)
+            raise
         if outcome.failure is not None:
             with self._lock:
+                self.building.pop(me, None)
                 self.failed = changeset if self.failed is None else self.failed.merged(changeset)
             outcome.report(self.registry)
             self.expose_members(changeset)
@@ -195,7 +206,8 @@ class Engine(Drains):
             return
         pub = Publication(changeset, outcome.versions, outcome.order, outcome.started)
         pub.prepare(self.registry)
-        with self._lock:
+        with self._lock:  # from building to ready (or back to pending) in one step
+            self.building.pop(me, None)
             if self.closed:
                 return
             pending = self.pending

@@ -210,10 +210,12 @@ def flip(registry: Registry, pub: Publication) -> None:
     for name in pub.order:
         entry = registry.entry(name)
         assert entry is not None
+        registry.hide(name)  # until it is published, every access goes through ``next``
         version = pub.versions[name]
         version.generation = generation
-        views[name] = entry.next = entry.view(version)
-        entry.next_generation = generation
+        views[name] = entry.view(version)
+        entry.next_generation = generation  # before ``next``: a reader checks both
+        entry.next = views[name]
     registry.generation = generation  # the moment: from here every access sees the new set
     for name in pub.order:
         entry = registry.entry(name)
