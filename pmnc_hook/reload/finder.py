@@ -39,13 +39,23 @@ class _NamespaceLoader(importlib.abc.Loader):
         return None
 
 
-def _runpy_is_asking() -> bool:
-    """Tell whether ``runpy`` (``python -m``, ``runpy.run_module``) is looking the name up."""
-    frame = sys._getframe(2)
+# Modules whose frames stand between a finder and whoever asked it (pmnc_hook's own finders).
+_MACHINERY = ("importlib.", "_frozen_importlib", "pmnc_hook.")
+
+
+def _runpy_is_asking(name: str) -> bool:
+    """Tell whether ``runpy`` (``python -m``, ``runpy.run_module``) is looking ``name`` up.
+
+    Under ``python -m`` runpy's frames are at the bottom of every stack, so what counts is the
+    nearest frame outside the import machinery: runpy's, with ``name`` as the module it runs.
+    """
+    frame: Optional[types.FrameType] = sys._getframe(1)
     while frame is not None:
-        if frame.f_globals.get("__name__") == "runpy":
-            return True
-        frame = frame.f_back  # type: ignore[assignment]
+        module = frame.f_globals.get("__name__", "")
+        machinery = module == "importlib" or module.startswith(_MACHINERY)
+        if not machinery or module.startswith("pmnc_hook.modules."):
+            return module == "runpy" and frame.f_locals.get("mod_name") == name
+        frame = frame.f_back
     return False
 
 
@@ -83,7 +93,7 @@ class PmncFinder(importlib.abc.MetaPathFinder):
 
     def _direct_import(self, name: str) -> Optional[ModuleSpec]:
         managed = self.registry.owns_file(name)
-        if managed is None or _runpy_is_asking():
+        if managed is None or _runpy_is_asking(name):
             return None  # python -m <name> runs the file as __main__: not an import
         self._busy.on = True
         try:
