@@ -3,16 +3,25 @@
 The start-up (``pmnc_hook.run.startup``) installs only a small finder and records here how to
 finish installing. Everything that needs the installed hook (the ``pmnc`` facade's miss path,
 ``status()``, ``refresh()``, ...) calls ``finish()`` first, which runs the recorded start once.
-This module imports nothing, so that reading it costs a process nothing.
+This module imports nothing but ``_thread``, so that reading it costs a process nothing.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+import _thread
+
+TYPE_CHECKING = False  # typing itself costs start-up time; mypy reads the block below
+if TYPE_CHECKING:
+    from typing import Callable, Optional
 
 __all__ = ("defer", "finish", "pending")
 
 _start: Optional[Callable[[], object]] = None
+# The thread running the start, while it runs: pending() stays true until the start is done,
+# so a second thread's first use waits for it (in finish()) instead of finding nothing there.
+_owner: Optional[int] = None
+# Held while the start runs; re-entrant, since the start's own imports may ask again.
+_lock = _thread.RLock()
 
 
 def defer(start: Optional[Callable[[], object]]) -> None:
@@ -22,15 +31,46 @@ def defer(start: Optional[Callable[[], object]]) -> None:
 
 
 def pending() -> bool:
-    """Tell whether a deferred start is still waiting for its first use."""
-    return _start is not None
+    """Tell whether a deferred start is still waiting for its first use, or running."""
+    return _start is not None or _owner is not None
 
 
 def finish() -> None:
-    """Run the deferred start, if any (once; the caller's thread does it)."""
-    global _start
-    start = _start
-    if start is None:
+    """Run the deferred start, if any, once; a caller in another thread waits until it is done.
+
+    Called again by the thread running the start (from inside it), it returns at once.
+    """
+    global _start, _owner
+    if not pending():
         return
-    _start = None
-    start()
+    with _lock:
+        start = _start
+        if start is None or _owner is not None:
+            return
+        _owner = _thread.get_ident()  # before _start is cleared: pending() stays true
+        _start = None
+        try:
+            _watch_forks()
+            start()
+        finally:
+            _owner = None
+
+
+_forks_watched = False
+
+
+def _watch_forks() -> None:
+    # Registered only now: pmnc_hook._fork costs start-up time, and only a fork while the
+    # start runs (in another thread) leaves this module's lock held in the child.
+    global _forks_watched
+    if not _forks_watched:
+        from pmnc_hook._fork import at_fork
+
+        at_fork(after_in_child=_after_fork_in_child)
+        _forks_watched = True
+
+
+def _after_fork_in_child() -> None:
+    global _lock, _owner
+    _lock = _thread.RLock()
+    _owner = None  # the thread running the start is not in this process

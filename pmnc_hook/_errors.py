@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # typing and collections.abc cost the PMNC_HOOK_PATH start-up
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = (
     "CycleError",
@@ -139,6 +141,8 @@ def caller_outside() -> tuple[str, int, dict[str, object]]:
 
 def warn_at_caller(message: str) -> None:
     """Issue a ``PmncHookWarning`` pointing at the user's line that led here."""
+    import warnings
+
     filename, lineno, f_globals = caller_outside()
     registry = f_globals.setdefault("__warningregistry__", {})
     warnings.warn_explicit(

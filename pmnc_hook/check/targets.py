@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 from pmnc_hook._names import is_module_name
-from pmnc_hook._settings import ENV_PATH, EnvSettings
+from pmnc_hook._settings import ENV_PATH
+from pmnc_hook._settings import env_paths as _env_paths
 
 __all__ = (
     "Plan",
@@ -99,7 +100,7 @@ def _program_files(directory: str, module_dirs: Collection[str]) -> Iterator[str
 def _env_dirs(environ: Optional[Mapping[str, str]], *, required: bool) -> Optional[tuple[str, ...]]:
     """Return ``PMNC_HOOK_PATH``'s directories; one that is none is an error if they are
     ``required`` (no directory PATH given), else it is left out."""
-    env_paths = EnvSettings.read(environ).paths
+    env_paths = _env_paths(environ)
     if not env_paths:
         return None
     for path in env_paths:

@@ -7,15 +7,14 @@ SCRIPT or ``-m MODULE``, as Python's own do: everything after goes to the progra
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import Optional
+from typing import Any, Optional
 
 from pmnc_hook import __version__
+from pmnc_hook._settings import SettingError, Settings, parse_level, parse_poll, parse_signal
 from pmnc_hook.run.runner import RunOptions, UsageError, run
-from pmnc_hook.run.startup import parse_level
 
 __all__ = ("main",)
 
@@ -23,8 +22,8 @@ __all__ = ("main",)
 def _usage(prog: str) -> str:
     indent = " " * (len("usage: ") + len(prog) + 1)
     return (
-        f"usage: {prog} [--path DIR]... [--poll SECONDS] [--strict] [--log-level LEVEL]\n"
-        f"{indent}(SCRIPT | -m MODULE) [ARGS...]\n"
+        f"usage: {prog} [--path DIR]... [--poll SECONDS] [--no-watch] [--reload-signal NAME]\n"
+        f"{indent}[--strict] [--log-level LEVEL] (SCRIPT | -m MODULE) [ARGS...]\n"
         f"       {prog} --check [PATH...]\n"
         f"       {prog} --version | --help\n"
     )
@@ -39,6 +38,12 @@ options:
                      default: the script's directory (with -m, the current directory)
   --poll SECONDS     detect changes by checking the files every SECONDS instead of
                      watching them (default: PMNC_HOOK_POLL, else watch)
+  --no-watch         no watcher, no poller, no thread: files are looked at again only
+                     by pmnc_hook.refresh() or the reload signal (default:
+                     PMNC_HOOK_WATCH=0 turns watching off)
+  --reload-signal NAME
+                     on signal NAME (HUP or SIGHUP, any case) the program runs
+                     pmnc_hook.refresh() (default: PMNC_HOOK_RELOAD_SIGNAL, else none)
   --strict           refuse module files writable by others and direct imports of
                      reloadable modules (default: PMNC_HOOK_STRICT)
   --log-level LEVEL  pmnc_hook's log lines on stderr at LEVEL and above: DEBUG, INFO,
@@ -49,8 +54,9 @@ options:
   -h, --help         print this help and exit
 
 The program's child processes get the hook too: the runner exports PMNC_HOOK_PATH (and
-PMNC_HOOK_POLL, PMNC_HOOK_STRICT, PMNC_HOOK_LOG_LEVEL when set), which the pmnc_hook.pth
-start-up file reads in every Python process.
+PMNC_HOOK_POLL, PMNC_HOOK_WATCH, PMNC_HOOK_RELOAD_SIGNAL, PMNC_HOOK_STRICT and
+PMNC_HOOK_LOG_LEVEL when set), which the pmnc_hook.pth start-up file reads in every Python
+process.
 """
 
 
@@ -66,18 +72,20 @@ def _prog(argv0: Optional[str]) -> str:
     return name
 
 
+_VALUED = ("--path", "--poll", "--log-level", "--reload-signal")
+
+
 def _parse(argv: Sequence[str], prog: str) -> RunOptions:
     """Parse the runner's options; raise ``UsageError`` if bad.
 
     ``--help`` and ``--version`` print to stdout and raise ``_Done``.
     """
+    found: dict[str, Any] = {}
     paths: list[str] = []
-    poll: Optional[float] = None
-    strict = False
-    log_level: Optional[str] = None
 
     def options(target: str, as_module: bool, rest: Sequence[str]) -> RunOptions:
-        return RunOptions(target, as_module, tuple(rest), tuple(paths), poll, strict, log_level)
+        settings = Settings(paths=tuple(paths) or None, **found)
+        return RunOptions(target, as_module, tuple(rest), settings)
 
     i = 0
     while i < len(argv):
@@ -90,7 +98,7 @@ def _parse(argv: Sequence[str], prog: str) -> RunOptions:
         if arg == "--version":
             sys.stdout.write(f"pmnc_hook {__version__}\n")
             raise _Done
-        if name in ("--path", "--poll", "--log-level"):
+        if name in _VALUED:
             if eq:
                 given = inline
             elif i + 1 < len(argv):
@@ -100,12 +108,12 @@ def _parse(argv: Sequence[str], prog: str) -> RunOptions:
                 raise UsageError(f"{name} needs a value")
             if name == "--path":
                 paths.append(given)
-            elif name == "--poll":
-                poll = _seconds(given)
             else:
-                log_level = _level(given)
+                found.update(_value(name, given))
         elif arg == "--strict":
-            strict = True
+            found["strict"] = True
+        elif arg == "--no-watch":
+            found["watch"] = False
         elif arg == "--check":
             raise UsageError(f"--check must come first: {prog} --check [PATH...]")
         elif arg.startswith("-m"):
@@ -129,22 +137,17 @@ def _parse(argv: Sequence[str], prog: str) -> RunOptions:
     raise UsageError("nothing to run: give a SCRIPT or -m MODULE (see --help)")
 
 
-def _seconds(text: str) -> float:
+def _value(option: str, text: str) -> dict[str, Any]:
+    """Return the setting ``option text`` gives; UsageError naming the option if bad."""
+    label = option + " "
     try:
-        seconds = float(text)
-    except ValueError:
-        raise UsageError(f"--poll {text!r} is not a number of seconds") from None
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise UsageError(f"--poll {text!r} must be a positive number of seconds")
-    return seconds
-
-
-def _level(text: str) -> str:
-    try:
-        parse_level(text)
-    except ValueError as exc:
-        raise UsageError(f"--log-level {exc}") from None
-    return text
+        if option == "--poll":
+            return {"poll": parse_poll(text, label)}
+        if option == "--log-level":
+            return {"log_level": parse_level(text, label)}
+        return {"reload_signal": parse_signal(text, label)}
+    except SettingError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -15,85 +15,85 @@ stops the program from running. Spelt out, the line is::
         if startup:
             startup.process_startup()
 
-The log-level helpers are shared with the runner, which configures the same handler.
+Even then a process that never uses the hook pays next to nothing: the start-up checks the
+variables and installs ``_Trigger``, a finder that only recognises the names the hook serves.
+The hook itself (its imports, its watcher thread, the logging configuration) is installed by
+the first use (``pmnc_hook._deferred``): the first ``pmnc.<name>`` access, ``status()`` or
+``refresh()``, or an import of a managed name, so that a direct ``import bar`` of a module file
+is caught from the very start. Only ``os``, ``sys`` and the package's light modules
+(``_deferred``, ``_settings``, ``_errors``) are imported here.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
-from typing import Optional, TextIO
+from _frozen_importlib_external import PathFinder
 
-from pmnc_hook._api import Hook, current, install
-from pmnc_hook._settings import EnvSettings
+from pmnc_hook import _deferred
+from pmnc_hook._settings import SettingError, Settings, install_arguments, merge
 
-__all__ = ("configure_logging", "level_name", "parse_level", "process_startup")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import types
+    from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
+    from typing import Any, Callable, Optional
 
-_log = logging.getLogger("pmnc_hook.startup")
+    SignalHandler = Callable[[int, Optional[types.FrameType]], object]
 
-_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_FORMAT = "%(asctime)s pmnc_hook %(levelname)s %(message)s"
-_DATEFMT = "%H:%M:%S"
+__all__ = ("adopt_signal", "cancel", "process_startup")
+
+NAMESPACE = "pmnc_hook.modules"  # as pmnc_hook._api names it (importing _api costs the hook)
 
 # Set by the first process_startup() call: the .pth file can be read twice (site-packages
-# reached through two paths, e.g. a venv's lib64 symlink) and must install once.
+# reached through two paths, e.g. a venv's lib64 symlink) and must set up once.
 _started = False
+_set_up = False
+# Signals the start-up holds (number -> the handler it replaced), and where each one is
+# forwarded once the hook is installed (adopt_signal).
+_held: dict[int, object] = {}
+_forward: dict[int, SignalHandler] = {}
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg,unused-ignore]
-    """The handler configure_logging() owns: writes to whatever ``sys.stderr`` is now."""
+class _Trigger:
+    """Stand in for the hook's finder until the first use; then pass the question on.
 
-    def __init__(self) -> None:
-        # Like logging's last-resort handler: a program that replaces sys.stderr later
-        # (capture, redirection) still gets our lines, and no stale stream is kept.
-        logging.Handler.__init__(self)
-
-    @property  # type: ignore[override,unused-ignore]
-    def stream(self) -> TextIO:
-        return sys.stderr
-
-
-def parse_level(text: str) -> int:
-    """Return the logging level named by ``text`` (a level name, any case, or a number).
-
-    Raises ``ValueError`` naming the accepted values.
+    Asked for a name the hook serves (a module file's name in a module directory, or the
+    ``pmnc_hook.modules`` namespace), it installs the hook and returns the hook's answer. Once
+    the start-up is no longer pending it answers nothing: it stays in ``sys.meta_path`` because
+    removing a finder while another thread iterates the list could skip the next one.
     """
-    value = text.strip().upper()
-    if value.isdigit():
-        return int(value)
-    if value == "WARN":
-        value = "WARNING"
-    if value in _LEVELS:
-        level = logging.getLevelName(value)
-        assert isinstance(level, int)
-        return level
-    raise ValueError(f"{text!r} is not a logging level: use one of {', '.join(_LEVELS)}")
 
+    def __init__(self, directories: tuple[str, ...], exclude: Sequence[str]) -> None:
+        self.directories = directories
+        self.exclude = frozenset(exclude)
 
-def level_name(level: int) -> str:
-    """Return the text ``parse_level`` reads back as ``level``: its name, else its number."""
-    name = logging.getLevelName(level)
-    return name if name in _LEVELS else str(level)
+    def find_spec(
+        self, fullname: str, path: Optional[Sequence[str]] = None, target: Any = None
+    ) -> Optional[ModuleSpec]:
+        """Return the hook's spec for a name it serves, installing it first; else ``None``."""
+        if not _deferred.pending() or not self._serves(fullname, path):
+            return None
+        _deferred.finish()
+        from pmnc_hook._api import current
 
+        hook = current()
+        return None if hook is None else hook.finder.find_spec(fullname, path, target)
 
-def configure_logging(level: int) -> logging.Handler:
-    """Send the ``pmnc_hook`` logger's records at ``level`` and above to stderr, one a line.
+    def _serves(self, fullname: str, path: Optional[Sequence[str]]) -> bool:
+        if fullname == NAMESPACE or fullname.startswith(NAMESPACE + "."):
+            return True
+        if path is not None or not fullname.isidentifier() or fullname.startswith("__"):
+            return False
+        for directory in self.directories:
+            candidate = os.path.join(directory, fullname + ".py")
+            if os.path.isfile(candidate) and os.path.realpath(candidate) not in self.exclude:
+                return True
+        return False
 
-    Idempotent: a second call adjusts the level of the handler the first one added. The
-    records stop propagating to the root logger, so a program that configures its own
-    logging does not print each line twice.
-    """
-    logger = logging.getLogger("pmnc_hook")
-    handler = next((h for h in logger.handlers if isinstance(h, _StderrHandler)), None)
-    if handler is None:
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter(_FORMAT, _DATEFMT))
-        logger.addHandler(handler)
-    handler.setLevel(level)
-    logger.setLevel(level)
-    logger.propagate = False
-    return handler
+    def __repr__(self) -> str:
+        return f"<pmnc_hook start-up finder over {list(self.directories)}>"
 
 
 def _main_files(directories: tuple[str, ...]) -> tuple[str, ...]:
@@ -124,32 +124,112 @@ def _main_files(directories: tuple[str, ...]) -> tuple[str, ...]:
     return (script,) if os.path.dirname(script) in roots else ()
 
 
-def process_startup() -> Optional[Hook]:
-    """Install the hook as the ``PMNC_HOOK_*`` variables say; return it, or ``None``.
+def process_startup() -> bool:
+    """Set the hook up as the ``PMNC_HOOK_*`` variables say; tell whether it was.
 
-    Called by the ``.pth`` line at interpreter start-up. Idempotent: later calls return the
-    installed hook without installing again. Never raises: a bad variable or a missing
-    directory is reported on stderr in one line, and the program runs without the hook.
+    Called by the ``.pth`` line at interpreter start-up; later calls change nothing. The hook
+    is installed at the first use. Never raises: a bad variable or a missing directory is
+    reported on stderr in one line, and the program runs without the hook.
     """
-    global _started
+    global _started, _set_up
     if _started:
-        return current()
+        return _set_up
     _started = True
     try:
-        settings = EnvSettings.read()
+        settings = Settings.from_env()
         if not settings.paths:
-            return None
-        if settings.log_level is not None:
-            configure_logging(parse_level(settings.log_level))
-        hook = install(
-            settings.paths,
-            strict=settings.strict,
-            poll=settings.poll,
-            _exclude=settings.exclude + _main_files(settings.paths),
-        )
+            return False
+        directories = tuple(os.path.abspath(d) for d in settings.paths)
+        for directory in directories:
+            if not os.path.isdir(directory):
+                raise SettingError(
+                    f"module directory {directory} does not exist or is no directory"
+                )
+        # Resolved now: the program may change its directory or argv before the first use.
+        settings = merge(Settings(paths=directories, exclude=_main_files(directories)), settings)
+        if settings.reload_signal is not None:
+            _hold_signal(settings.reload_signal)
     except Exception as exc:
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        sys.stderr.write(f"pmnc_hook: not installed at start-up: {message}\n")
-        return None
-    _log.debug("installed at start-up over %s", os.pathsep.join(hook.directories))
-    return hook
+        _complain("not installed at start-up", exc)
+        return False
+    _deferred.defer(lambda: _install(settings))
+    sys.meta_path.insert(_path_finder_index(), _Trigger(directories, settings.exclude))
+    _set_up = True
+    return True
+
+
+def _path_finder_index() -> int:
+    try:
+        return sys.meta_path.index(PathFinder)
+    except ValueError:
+        return len(sys.meta_path)
+
+
+def _install(settings: Settings) -> None:
+    """Install the hook the start-up set up (run once, by the first use)."""
+    try:
+        if settings.log_level is not None:
+            from pmnc_hook.run.logs import configure_logging
+
+            configure_logging(settings.log_level)
+        from pmnc_hook._api import install
+
+        install(**install_arguments(settings))
+    except Exception as exc:
+        _complain("not installed at first use", exc)
+
+
+def _complain(what: str, exc: BaseException) -> None:
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    sys.stderr.write(f"pmnc_hook: {what}: {message}\n")
+
+
+# -- the reload signal, held from the start --------------------------------------------------
+
+
+def _signals() -> types.ModuleType:
+    # The C module the signal module wraps: always loaded, and free of signal's enums.
+    return __import__("_signal")
+
+
+def _hold_signal(number: int) -> None:
+    """Catch the reload signal from the start (the main thread; the first use may be in any).
+
+    Before the hook is installed no module is loaded, so there is nothing to refresh: the
+    signal is caught and does nothing, instead of ending the process by its default action.
+    """
+    signals = _signals()
+    _held[number] = signals.signal(number, _early_handler)
+
+
+def _early_handler(number: int, frame: Optional[types.FrameType]) -> None:
+    handler = _forward.get(number)
+    if handler is not None:
+        handler(number, frame)
+
+
+def adopt_signal(number: int, handler: SignalHandler) -> bool:
+    """Have the start-up's handler of signal ``number`` call ``handler``; tell whether it holds it.
+
+    For the hook's installation, which the first use may run in a thread other than the main
+    one, where ``signal.signal`` cannot be called: when this returns True, the signal reaches
+    ``handler`` without it.
+    """
+    if number not in _held or _signals().getsignal(number) is not _early_handler:
+        return False
+    _forward[number] = handler
+    return True
+
+
+def cancel() -> None:
+    """Forget a set-up still waiting for its first use (the runner installs its own hook).
+
+    Call from the main thread: signals the start-up holds get their earlier handlers back.
+    """
+    _deferred.defer(None)
+    signals = _signals()
+    for number, previous in _held.items():
+        if signals.getsignal(number) is _early_handler:
+            signals.signal(number, previous)
+    _held.clear()
+    _forward.clear()

@@ -1,23 +1,39 @@
-"""Start-up by environment variable: the ``pmnc_hook.pth`` line and ``process_startup()``."""
+"""Start-up by environment variable: the ``pmnc_hook.pth`` line and ``process_startup()``.
+
+A process with ``PMNC_HOOK_PATH`` set pays for the hook only when it first uses it: the
+start-up installs a small finder; the hook (imports, watcher thread, logging) comes with the
+first ``pmnc.<name>`` access, ``status()``/``refresh()``, or import of a managed name.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
+import textwrap
 import zipfile
 from pathlib import Path
 
 import pytest
 import venvs
-from conftest import write
+from conftest import CHILD_WAIT_FOR, write
 
-import pmnc_hook
+from pmnc_hook import _deferred
+from pmnc_hook._api import current
+from pmnc_hook.run import logs as _logs
 from pmnc_hook.run import startup as _startup
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PTH = REPO / "pmnc_hook.pth"
+
+# What a process that has not used the hook must not have imported (or started).
+HEAVY = (
+    "watchdog", "typeguard", "logging", "importlib.metadata", "inspect", "dataclasses",
+    "typing", "threading", "asyncio", "email", "zipfile", "signal", "enum", "collections",
+    "pmnc_hook._api", "pmnc_hook.reload.registry",
+)  # fmt: skip
 
 
 def pth_line() -> str:
@@ -39,34 +55,25 @@ def logger_state():
 
 
 @pytest.fixture
-def fresh_start(monkeypatch, logger_state):
+def fresh_start(monkeypatch, logger_state, isolated):
     """A process_startup() that has not run yet, with no PMNC_HOOK_* variable set."""
     for name in list(os.environ):
         if name.startswith("PMNC_HOOK_"):
             monkeypatch.delenv(name)
     monkeypatch.setattr(_startup, "_started", False)
+    monkeypatch.setattr(_startup, "_set_up", False)
+    try:
+        yield
+    finally:
+        _startup.cancel()
 
 
 # -- helpers ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "text, level",
-    [("debug", 10), ("INFO", 20), (" Warning ", 30), ("warn", 30), ("ERROR", 40), ("5", 5)],
-)
-def test_parse_level(text, level):
-    assert _startup.parse_level(text) == level
-
-
-@pytest.mark.parametrize("text", ["", "LOUD", "-1", "info2"])
-def test_parse_level_rejects(text):
-    with pytest.raises(ValueError, match="is not a logging level: use one of DEBUG, INFO"):
-        _startup.parse_level(text)
-
-
 def test_configure_logging_is_idempotent(logger_state, capsys):
-    first = _startup.configure_logging(logging.INFO)
-    second = _startup.configure_logging(logging.WARNING)
+    first = _logs.configure_logging(logging.INFO)
+    second = _logs.configure_logging(logging.WARNING)
     assert first is second
     assert logger_state.handlers.count(first) == 1
     assert (logger_state.level, first.level, logger_state.propagate) == (30, 30, False)
@@ -111,9 +118,11 @@ def test_main_files_dotted_module(tmp_path, monkeypatch):
 # -- process_startup() --------------------------------------------------------------------
 
 
-def test_unset_installs_nothing(fresh_start):
-    assert _startup.process_startup() is None
-    assert pmnc_hook._api.current() is None
+def test_unset_sets_up_nothing(fresh_start):
+    meta = list(sys.meta_path)
+    assert _startup.process_startup() is False
+    assert sys.meta_path == meta and not _deferred.pending()
+    assert current() is None
 
 
 @pytest.mark.parametrize(
@@ -121,7 +130,11 @@ def test_unset_installs_nothing(fresh_start):
     [
         ({"PMNC_HOOK_POLL": "soon"}, "PMNC_HOOK_POLL='soon' is not a number of seconds"),
         ({"PMNC_HOOK_POLL": "-1"}, "PMNC_HOOK_POLL='-1' must be a positive number"),
+        ({"PMNC_HOOK_POLL": "nan"}, "PMNC_HOOK_POLL='nan' must be a positive number"),
+        ({"PMNC_HOOK_POLL": "inf"}, "PMNC_HOOK_POLL='inf' must be a positive number"),
         ({"PMNC_HOOK_LOG_LEVEL": "LOUD"}, "'LOUD' is not a logging level"),
+        ({"PMNC_HOOK_RELOAD_SIGNAL": "NOPE"}, "PMNC_HOOK_RELOAD_SIGNAL='NOPE' is not a signal"),
+        ({"PMNC_HOOK_RELOAD_SIGNAL": "KILL"}, "'KILL' cannot serve as the reload signal"),
         ({"PMNC_HOOK_PATH": "{missing}"}, "{missing} does not exist or is no directory"),
     ],
 )
@@ -132,36 +145,47 @@ def test_errors_are_one_line_on_stderr(
     missing = str(tmp_path / "missing")
     for name, value in variables.items():
         monkeypatch.setenv(name, value.format(missing=missing))
-    assert _startup.process_startup() is None
+    meta = list(sys.meta_path)
+    assert _startup.process_startup() is False
     out, err = capsys.readouterr()
     assert out == ""
     assert err.count("\n") == 1
     assert err.startswith("pmnc_hook: not installed at start-up: ")
     assert message.format(missing=missing) in err
-    assert pmnc_hook._api.current() is None
+    assert sys.meta_path == meta and current() is None
 
 
-def test_installs_once(fresh_start, isolated, monkeypatch, tmp_path, capsys):
+def test_sets_up_once_and_installs_at_first_use(fresh_start, monkeypatch, tmp_path, capsys):
     write(tmp_path / "greeting.py", "VALUE = 1\n")
     monkeypatch.setenv("PMNC_HOOK_PATH", str(tmp_path))
     monkeypatch.setenv("PMNC_HOOK_POLL", "0.5")
     monkeypatch.setenv("PMNC_HOOK_LOG_LEVEL", "info")
-    hook = _startup.process_startup()
-    assert hook is not None and hook is pmnc_hook._api.current()
+    monkeypatch.setenv("PMNC_HOOK_WATCH", "0")
+    meta = list(sys.meta_path)
+    assert _startup.process_startup() is True
+    assert _startup.process_startup() is True
+    assert len(sys.meta_path) == len(meta) + 1 and _deferred.pending()
+    from pmnc_hook import pmnc
+
+    assert pmnc.greeting.VALUE == 1
+    hook = current()
+    assert hook is not None and not _deferred.pending()
     assert hook.directories == (str(tmp_path),)
-    assert hook.detector_mode() == "poll"
-    assert _startup.process_startup() is hook
-    assert pmnc_hook.pmnc.greeting.VALUE == 1
+    assert (hook.settings.poll, hook.settings.watch) == (0.5, False)
     assert "pmnc_hook INFO pmnc.greeting loaded version 1" in capsys.readouterr().err
 
 
-# -- the .pth line, run by hand -----------------------------------------------------------
+# -- the .pth line, run by hand in fresh interpreters ----------------------------------------
 
 
-def run_line(tmp_path: Path, code: str, flags: tuple[str, ...] = (), **env: str):
+def run_line(
+    tmp_path: Path, code: str, flags: tuple[str, ...] = (), args: tuple[str, ...] = (), **env: str
+):
+    """Run ``code`` after the .pth line, in a fresh interpreter (as if at start-up)."""
     full_env = venvs.clean_env(env)
+    program = f"exec({pth_line()!r})\n{CHILD_WAIT_FOR}\n{textwrap.dedent(code)}"
     result = subprocess.run(
-        [sys.executable, *flags, "-c", f"exec({pth_line()!r})\n{code}"],
+        [sys.executable, *flags, "-c", program, *args],
         cwd=tmp_path,
         env=full_env,
         capture_output=True,
@@ -186,11 +210,177 @@ def test_pth_line_unset_imports_nothing(tmp_path):
     assert (result.returncode, result.stdout, result.stderr) == (0, "[]\n", "")
 
 
-def test_pth_line_installs_the_hook(tmp_path):
-    write(tmp_path / "mods" / "greeting.py", "VALUE = 'hi'\n")
-    code = "from pmnc_hook import pmnc; print(pmnc.greeting.VALUE)"
-    result = run_line(tmp_path, code, PMNC_HOOK_PATH=str(tmp_path / "mods"))
-    assert (result.returncode, result.stdout, result.stderr) == (0, "hi\n", "")
+SEEN = """\
+import sys
+modules = sorted(sys.modules)
+threads = len(sys._current_frames())
+import json
+print(json.dumps({"modules": modules, "threads": threads}))
+"""
+
+
+def test_untouched_process_imports_only_the_start_up_and_starts_no_thread(tmp_path):
+    import json
+
+    write(tmp_path / "mods" / "greeting.py", "VALUE = 1\n")
+    bare = json.loads(run_line(tmp_path, SEEN).stdout)
+    result = run_line(tmp_path, SEEN, PMNC_HOOK_PATH=str(tmp_path / "mods"))
+    assert result.stderr == ""
+    seen = json.loads(result.stdout)
+    added = sorted(set(seen["modules"]) - set(bare["modules"]))
+    assert all(m.startswith("pmnc_hook") or m == "__future__" for m in added), added
+    assert "pmnc_hook.run.startup" in added
+    assert [m for m in HEAVY if m in added] == []
+    assert seen["threads"] == bare["threads"] == 1
+
+
+FIRST_USE = """\
+import os, sys, threading
+path = os.path.join(sys.argv[1], "greeting.py")
+def edit(value):
+    with open(path, "w") as f:
+        f.write(f"VALUE = {value}\\n")
+edit(2)  # after start-up, before the first use: the first access reads the file
+assert threading.active_count() == 1
+from pmnc_hook import pmnc
+print(pmnc.greeting.VALUE, threading.active_count() > 1)
+edit(3)  # after the first use: the watcher started with the hook sees it
+wait_for(lambda: pmnc.greeting.VALUE == 3, what="reload")
+print(pmnc.greeting.VALUE)
+"""
+
+
+def test_first_access_loads_then_watches(tmp_path):
+    mods = write(tmp_path / "mods" / "greeting.py", "VALUE = 1\n").parent
+    result = run_line(tmp_path, FIRST_USE, args=(str(mods),), PMNC_HOOK_PATH=str(mods))
+    assert (result.stdout, result.stderr, result.returncode) == ("2 True\n3\n", "", 0)
+
+
+def test_status_and_refresh_before_the_first_access(tmp_path):
+    mods = write(tmp_path / "mods" / "greeting.py", "VALUE = 1\n").parent
+    code = """\
+    import pmnc_hook
+    print(dict(pmnc_hook.status()), pmnc_hook.refresh())
+    print(pmnc_hook.pmnc.greeting.VALUE, sorted(pmnc_hook.status()))
+    """
+    result = run_line(tmp_path, code, PMNC_HOOK_PATH=str(mods))
+    assert (result.stdout, result.stderr) == ("{} []\n1 ['greeting']\n", "")
+
+
+def test_namespace_import_installs_the_hook(tmp_path):
+    mods = write(tmp_path / "mods" / "greeting.py", "VALUE = 'ns'\n").parent
+    code = """\
+    from pmnc_hook.modules import greeting
+    import pmnc_hook
+    print(greeting.VALUE, greeting is pmnc_hook.pmnc.greeting)
+    """
+    result = run_line(tmp_path, code, PMNC_HOOK_PATH=str(mods))
+    assert (result.stdout, result.stderr) == ("ns True\n", "")
+
+
+DIRECT = """\
+import sys, warnings
+warnings.simplefilter("always")
+sys.path.insert(0, "mods")
+import greeting
+import pmnc_hook
+print(greeting is pmnc_hook.pmnc.greeting, greeting.VALUE)
+"""
+
+
+def test_direct_import_is_caught_from_the_start(tmp_path):
+    mods = write(tmp_path / "mods" / "greeting.py", "VALUE = 1\n").parent
+    result = run_line(tmp_path, DIRECT, PMNC_HOOK_PATH=str(mods))
+    assert result.stdout == "True 1\n", result.stderr
+    assert "<string>:" in result.stderr and "PmncHookWarning: 'import greeting'" in result.stderr
+    result = run_line(tmp_path, DIRECT, PMNC_HOOK_PATH=str(mods), PMNC_HOOK_STRICT="1")
+    assert result.returncode == 1 and result.stdout == ""
+    last = result.stderr.rstrip().splitlines()[-1]
+    assert "DirectImportError: <string>:" in last
+    assert last.endswith("write pmnc.greeting instead (strict mode refuses direct imports)")
+
+
+def test_threads_first_using_the_hook_at_once_all_get_it(tmp_path):
+    mods = write(tmp_path / "mods" / "greeting.py", "VALUE = 1\n").parent
+    code = """\
+    import threading, time
+    from pmnc_hook import pmnc
+    barrier = threading.Barrier(8)
+    spans, errors = [], []
+    def first_use():
+        barrier.wait()
+        started = time.monotonic()
+        try:
+            pmnc.greeting.VALUE
+        except Exception as exc:
+            errors.append(repr(exc))
+        spans.append((started, time.monotonic()))
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for t in threads: t.start()
+    for t in threads: t.join(30)
+    # Accesses that began before the first one ended met the install running: the race.
+    overlapped = sum(s < min(e for _, e in spans) for s, _ in spans)
+    assert overlapped >= 2, spans
+    print(len(spans), errors)
+    """
+    result = run_line(tmp_path, code, PMNC_HOOK_PATH=str(mods))
+    assert (result.stdout, result.stderr) == ("8 []\n", "")
+
+
+def test_settings_reach_the_hook(tmp_path):
+    mods = write(tmp_path / "mods" / "greeting.py", "VALUE = 1\n").parent
+    code = """\
+    import threading
+    from pmnc_hook import _api, pmnc
+    pmnc.greeting
+    s = _api.current().settings
+    print(s.watch, s.reload_signal, s.strict, threading.active_count())
+    """
+    env = {"PMNC_HOOK_WATCH": "0", "PMNC_HOOK_RELOAD_SIGNAL": "sighup", "PMNC_HOOK_STRICT": "1"}
+    result = run_line(tmp_path, code, PMNC_HOOK_PATH=str(mods), **env)
+    assert (result.stdout, result.stderr) == (f"False {int(signal.SIGHUP)} True 1\n", "")
+
+
+def test_reload_signal_before_the_first_use_does_not_end_the_process(tmp_path):
+    code = """\
+    import os, signal
+    os.kill(os.getpid(), signal.SIGHUP)
+    print("alive")
+    """
+    result = run_line(tmp_path, code, PMNC_HOOK_PATH=str(tmp_path), PMNC_HOOK_RELOAD_SIGNAL="HUP")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "alive\n", "")
+
+
+def test_logging_is_configured_at_the_first_use(tmp_path):
+    mods = write(tmp_path / "mods" / "greeting.py", "VALUE = 1\n").parent
+    code = """\
+    import sys
+    print("logging" in sys.modules)
+    from pmnc_hook import pmnc
+    pmnc.greeting
+    """
+    result = run_line(tmp_path, code, PMNC_HOOK_PATH=str(mods), PMNC_HOOK_LOG_LEVEL="info")
+    assert result.stdout == "False\n"
+    assert "pmnc_hook INFO pmnc.greeting loaded version 1" in result.stderr
+
+
+def test_a_directory_gone_by_the_first_use_is_one_line(tmp_path):
+    mods = write(tmp_path / "mods" / "greeting.py", "VALUE = 1\n").parent
+    code = f"""\
+    import shutil
+    shutil.rmtree({str(mods)!r})
+    from pmnc_hook import pmnc
+    try:
+        pmnc.greeting
+    except AttributeError as exc:
+        print(type(exc).__name__)
+    """
+    result = run_line(tmp_path, code, PMNC_HOOK_PATH=str(mods))
+    assert result.stdout == "UnknownModuleError\n"
+    assert result.stderr == (
+        f"pmnc_hook: not installed at first use: module directory {mods} does not exist or "
+        "is no directory\n"
+    )
 
 
 def test_pth_line_is_harmless_without_the_package(tmp_path):
@@ -200,7 +390,10 @@ def test_pth_line_is_harmless_without_the_package(tmp_path):
 
 
 def test_pth_line_reports_a_package_that_cannot_import(tmp_path):
-    write(tmp_path / "pmnc_hook" / "__init__.py", "import some_missing_dependency_xyz\n")
+    write(
+        tmp_path / "pmnc_hook" / "__init__.py",
+        "import some_missing_dependency_xyz\nsome_missing_dependency_xyz.ready\n",
+    )
     result = run_line(tmp_path, "print('ran')", ("-S",), PMNC_HOOK_PATH=str(tmp_path))
     assert (result.returncode, result.stdout) == (0, "ran\n")
     assert result.stderr == (
@@ -253,14 +446,26 @@ class TestFreshVenv:
         result = fresh.run(["-c", MODULES_SEEN], cwd=tmp_path, env={"PMNC_HOOK_PATH": ""})
         assert (result.stdout, result.stderr) == ("[]\n", "")
 
-    def test_set_imports_at_start_up(self, fresh, tmp_path):
-        code = "import sys; print('pmnc_hook' in sys.modules, sys.modules['pmnc_hook'].modules)"
-        result = fresh.run(["-c", code], cwd=tmp_path, env={"PMNC_HOOK_PATH": str(tmp_path)})
-        assert result.stdout.startswith("True <module 'pmnc_hook.modules'")
+    def test_set_imports_only_the_start_up(self, fresh, tmp_path):
+        import json
+
+        code = f"import json, sys\n{SEEN.replace('import json', '')}"
+        bare = json.loads(fresh.run(["-c", code], cwd=tmp_path).stdout)
+        env = {"PMNC_HOOK_PATH": str(tmp_path)}
+        seen = json.loads(fresh.run(["-c", code], cwd=tmp_path, env=env).stdout)
+        added = sorted(set(seen["modules"]) - set(bare["modules"]))
+        assert "pmnc_hook.run.startup" in added
+        assert all(m.startswith("pmnc_hook") or m == "__future__" for m in added), added
+        assert seen["threads"] == 1
 
     def test_bad_settings_do_not_stop_the_program(self, fresh, tmp_path):
         for env, message in [
             ({"PMNC_HOOK_PATH": str(tmp_path), "PMNC_HOOK_POLL": "x"}, "PMNC_HOOK_POLL='x'"),
+            ({"PMNC_HOOK_PATH": str(tmp_path), "PMNC_HOOK_POLL": "nan"}, "PMNC_HOOK_POLL='nan'"),
+            (
+                {"PMNC_HOOK_PATH": str(tmp_path), "PMNC_HOOK_RELOAD_SIGNAL": "HUPP"},
+                "PMNC_HOOK_RELOAD_SIGNAL='HUPP' is not a signal name",
+            ),
             ({"PMNC_HOOK_PATH": str(tmp_path / "gone")}, "does not exist or is no directory"),
         ]:
             result = fresh.run(["-c", "print('ran')"], cwd=tmp_path, env=env)
@@ -287,7 +492,7 @@ class TestFreshVenv:
         code = (
             "from pmnc_hook import _api as _hook; from pmnc_hook.run import startup as _startup; "
             "hook = _hook.current(); "
-            "print(hook.detector_mode(), hook.settings.strict, _startup.process_startup() is hook)"
+            "print(hook.detector_mode(), hook.settings.strict, _startup.process_startup())"
         )
         result = fresh.run(["-c", code], cwd=tmp_path, env=env)
         assert result.stdout == "poll True True\n"
@@ -302,9 +507,11 @@ class TestFreshVenv:
 
     @pytest.mark.skipif(sys.version_info < (3, 10), reason="needs sys.orig_argv (3.10+)")
     def test_dash_m_module_in_a_module_directory(self, fresh, tmp_path):
-        write(tmp_path / "app.py", "print('ran as', __name__)\n")
+        code = "import sys\nprint('ran as', __name__, [m for m in sys.modules if 'api' in m])\n"
+        write(tmp_path / "app.py", code)
         result = fresh.run(["-m", "app"], cwd=tmp_path, env={"PMNC_HOOK_PATH": str(tmp_path)})
-        assert (result.stdout, result.stderr) == ("ran as __main__\n", "")
+        # runpy's look-up of app is not a first use: the hook stays uninstalled.
+        assert (result.stdout, result.stderr) == ("ran as __main__ []\n", "")
 
     def test_env_var_example(self, fresh):
         env = {"PMNC_HOOK_PATH": "examples/env_var/modules"}

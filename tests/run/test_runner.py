@@ -23,17 +23,26 @@ PROBE = '''\
 """The probe's docstring."""
 import builtins, json, os, sys
 main = sys.modules["__main__"]
+
+def shown(value):
+    # What a value is, comparable across processes (loaders and specs are new objects).
+    if isinstance(value, (str, int, type(None), bool)):
+        return value
+    if value is builtins:
+        return "<builtins>"
+    if type(value).__name__ == "ModuleSpec":
+        return {k: shown(getattr(value, k)) for k in ("name", "origin", "cached", "parent",
+                "has_location", "submodule_search_locations", "loader")}
+    if isinstance(value, (list, tuple)):
+        return [shown(v) for v in value]
+    if isinstance(value, dict):
+        return {k: shown(v) for k, v in value.items()}
+    return type(value).__name__
+
 print(json.dumps({
-    "name": __name__,
-    "doc": __doc__,
+    "main": {k: shown(v) for k, v in sorted(vars(main).items()) if k.startswith("__")},
     "argv": sys.argv,
     "path": sys.path,
-    "file": __file__,
-    "spec": getattr(__spec__, "name", None),
-    "package": __package__,
-    "cached": __cached__,
-    "loader": type(__loader__).__name__,
-    "builtins": __builtins__ is builtins,
     "main_is_me": main.__dict__ is globals(),
     "stdio": [sys.stdin is sys.__stdin__, sys.stdout is sys.__stdout__],
 }))
@@ -79,11 +88,13 @@ def test_script_sees_what_python_gives_it(tmp_path):
     expected = probe(plain(*args, cwd=tmp_path))
     seen = probe(hooked(*args, cwd=tmp_path))
     assert seen == expected
-    assert seen["name"] == "__main__"
+    assert seen["main"]["__name__"] == "__main__"
+    assert seen["main"]["__doc__"] == "The probe's docstring."
     assert seen["argv"] == list(args)
     assert seen["path"][0] == str((tmp_path / "sub").resolve())
-    assert seen["file"] == str(tmp_path / "sub" / "app.py")
-    assert seen["main_is_me"] and seen["builtins"] and seen["stdio"] == [True, True]
+    assert seen["main"]["__file__"] == str(tmp_path / "sub" / "app.py")
+    assert seen["main"]["__builtins__"] == "<builtins>"
+    assert seen["main_is_me"] and seen["stdio"] == [True, True]
 
 
 def test_symlinked_script_sees_the_real_directory(tmp_path):
@@ -101,7 +112,8 @@ def test_module_sees_what_python_gives_it(tmp_path):
     expected = probe(plain("-m", "pkg.mod", "a", "-m", cwd=tmp_path))
     seen = probe(hooked("-m", "pkg.mod", "a", "-m", cwd=tmp_path))
     assert seen == expected
-    assert seen["spec"] == "pkg.mod" and seen["package"] == "pkg"
+    assert seen["main"]["__spec__"]["name"] == "pkg.mod"
+    assert seen["main"]["__package__"] == "pkg"
     assert seen["argv"] == [str(tmp_path / "pkg" / "mod.py"), "a", "-m"]
     assert seen["path"][0] == str(tmp_path)
 
@@ -111,7 +123,7 @@ def test_package_main_sees_what_python_gives_it(tmp_path):
     write(tmp_path / "pkg" / "__main__.py", PROBE)
     expected = probe(plain("-m", "pkg", cwd=tmp_path))
     assert probe(hooked("-mpkg", cwd=tmp_path)) == expected
-    assert expected["spec"] == "pkg.__main__"
+    assert expected["main"]["__spec__"]["name"] == "pkg.__main__"
 
 
 def test_directory_and_zip_apps(tmp_path):
@@ -213,7 +225,7 @@ def test_uncaught_exception_in_a_module(tmp_path):
     assert result.returncode == 1
     assert "pmnc_hook" not in result.stderr and "runpy" not in result.stderr
     frames = [line for line in result.stderr.splitlines() if line.startswith("  File ")]
-    assert all("pkg/mod.py" in line for line in frames), result.stderr
+    assert len(frames) == 4 and all("pkg/mod.py" in line for line in frames), result.stderr
 
 
 def test_failing_package_of_a_module(tmp_path):
@@ -223,7 +235,7 @@ def test_failing_package_of_a_module(tmp_path):
     assert (result.returncode, result.stdout) == (1, "")
     assert "pkg/__init__.py" in result.stderr
     assert result.stderr.rstrip().endswith("ZeroDivisionError: division by zero")
-    assert "_runner.py" not in result.stderr
+    assert "pmnc_hook" not in result.stderr
 
 
 def test_syntax_error_in_the_script(tmp_path):
@@ -427,6 +439,103 @@ def test_settings_reach_the_hook_and_the_environment(tmp_path):
     }
 
 
+SETTINGS = """\
+import json, os, threading
+from pmnc_hook import _api
+s = _api.current().settings
+print(json.dumps({
+    "watch": s.watch,
+    "signal": s.reload_signal,
+    "threads": threading.active_count(),
+    "env": {k: v for k, v in os.environ.items() if k.startswith("PMNC_HOOK_")},
+}))
+"""
+
+
+def test_no_watch_and_reload_signal_options(tmp_path):
+    write(tmp_path / "app.py", SETTINGS)
+    seen = probe(hooked("--no-watch", "--reload-signal", "sighup", "app.py", cwd=tmp_path))
+    assert (seen["watch"], seen["signal"], seen["threads"]) == (False, signal.SIGHUP, 1)
+    assert seen["env"]["PMNC_HOOK_WATCH"] == "0"
+    assert seen["env"]["PMNC_HOOK_RELOAD_SIGNAL"] == "HUP"
+    seen = probe(hooked("app.py", cwd=tmp_path))
+    assert (seen["watch"], seen["signal"]) == (True, None)
+    assert "PMNC_HOOK_WATCH" not in seen["env"] and "PMNC_HOOK_RELOAD_SIGNAL" not in seen["env"]
+
+
+def test_watch_and_reload_signal_from_the_environment(tmp_path):
+    write(tmp_path / "app.py", SETTINGS)
+    env = env_without_hook(PMNC_HOOK_WATCH="0", PMNC_HOOK_RELOAD_SIGNAL="USR1")
+    seen = probe(hooked("app.py", cwd=tmp_path, env=env))
+    assert (seen["watch"], seen["signal"], seen["threads"]) == (False, signal.SIGUSR1, 1)
+    assert seen["env"]["PMNC_HOOK_RELOAD_SIGNAL"] == "USR1"
+    # The command line wins over the environment.
+    seen = probe(hooked("--reload-signal", "SIGUSR2", "app.py", cwd=tmp_path, env=env))
+    assert seen["signal"] == signal.SIGUSR2 and seen["env"]["PMNC_HOOK_RELOAD_SIGNAL"] == "USR2"
+
+
+@pytest.mark.parametrize(
+    "variable, value, message",
+    [
+        ("PMNC_HOOK_RELOAD_SIGNAL", "HANGUP", "PMNC_HOOK_RELOAD_SIGNAL='HANGUP' is not a signal"),
+        ("PMNC_HOOK_POLL", "nan", "PMNC_HOOK_POLL='nan' must be a positive number of seconds"),
+    ],
+)
+def test_bad_environment_is_a_usage_error(tmp_path, variable, value, message):
+    write(tmp_path / "app.py", "raise SystemExit('must not run')\n")
+    result = hooked("app.py", cwd=tmp_path, env=env_without_hook(**{variable: value}))
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"python -m pmnc_hook: error: {message}" in result.stderr
+
+
+FIRST_LOAD = """\
+from pmnc_hook import pmnc
+
+def main():
+    pmnc.bad.f()
+
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    "bad, cause",
+    [
+        ("def f(:\n    pass\n", "SyntaxError: invalid syntax"),
+        ("def g():\n    return 1 / 0\n\nX = g()\n", "ZeroDivisionError: division by zero"),
+    ],
+)
+def test_failed_first_load_shows_the_users_frames_and_the_cause_once(tmp_path, bad, cause):
+    write(tmp_path / "app.py", FIRST_LOAD)
+    write(tmp_path / "bad.py", bad)
+    result = hooked("app.py", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (1, "")
+    lines = result.stderr.splitlines()
+    assert len(lines) <= 20, result.stderr
+    # The log line, then the cause's traceback (bad.py's frames only), then the error raised
+    # at the user's access: app.py's frames and one frame of the library.
+    assert " pmnc_hook ERROR pmnc.bad: loading " in lines[0]
+    assert sum(line == cause for line in lines) == 1, result.stderr
+    library = [line for line in lines if line.startswith("  File ") and "pmnc_hook" in line]
+    assert len(library) == 1 and "facade.py" in library[0], result.stderr
+    user = [line for line in lines if line.startswith(f'  File "{tmp_path}')]
+    assert [line.split(",")[1] for line in user if "app.py" in line] == [" line 6", " line 4"]
+    assert lines[-1].startswith("pmnc_hook.ModuleLoadError: cannot load pmnc.bad: ")
+    assert cause in lines[-1]
+
+
+def test_failed_first_load_shows_the_cause_when_not_logged(tmp_path):
+    write(tmp_path / "app.py", FIRST_LOAD)
+    write(tmp_path / "bad.py", "def f(:\n    pass\n")
+    result = hooked("--log-level", "critical", "app.py", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) <= 20, result.stderr
+    assert "SyntaxError: invalid syntax" in lines
+    assert "The above exception was the direct cause of the following exception:" in lines
+    assert sum(line.startswith("  File ") and "pmnc_hook" in line for line in lines) == 1
+
+
 def test_environment_gives_defaults_but_not_the_path(tmp_path):
     write(
         tmp_path / "app.py",
@@ -511,7 +620,7 @@ class TestChildrenFreshVenv:
 
 
 def test_runner_example():
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]
     result = hooked("examples/runner/app.py", "1", cwd=repo)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "Hello, world!\n"

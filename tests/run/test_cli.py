@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
+import signal
 import subprocess
 import sys
 import types
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pmnc_hook._settings import Settings
 from pmnc_hook.run import cli as _cli
 from pmnc_hook.run.runner import RunOptions
 
@@ -43,10 +44,7 @@ def test_options_stop_at_the_script():
         target="app.py",
         as_module=False,
         args=("--strict", "-m", "x", "--path", "c"),
-        paths=("a", "b"),
-        poll=0.5,
-        strict=True,
-        log_level="debug",
+        settings=Settings(paths=("a", "b"), poll=0.5, strict=True, log_level=10),
     )
 
 
@@ -54,7 +52,7 @@ def test_options_stop_at_dash_m():
     assert parse("-m", "pkg.mod", "--path", "x", "-h") == RunOptions(
         "pkg.mod", True, ("--path", "x", "-h")
     )
-    assert parse("--strict", "-mpkg", "a") == RunOptions("pkg", True, ("a",), strict=True)
+    assert parse("--strict", "-mpkg", "a") == RunOptions("pkg", True, ("a",), Settings(strict=True))
 
 
 def test_double_dash_ends_options():
@@ -63,6 +61,21 @@ def test_double_dash_ends_options():
 
 def test_defaults():
     assert parse("app.py") == RunOptions("app.py")
+    assert parse("app.py").settings == Settings()
+
+
+def test_no_watch():
+    assert parse("--no-watch", "app.py").settings == Settings(watch=False)
+
+
+@pytest.mark.parametrize(
+    "given, number",
+    [("HUP", signal.SIGHUP), ("sighup", signal.SIGHUP), ("SigUsr1", signal.SIGUSR1),
+     ("=usr2", signal.SIGUSR2), (" TERM ", signal.SIGTERM)],
+)  # fmt: skip
+def test_reload_signal(given, number):
+    argv = ["--reload-signal" + given] if given.startswith("=") else ["--reload-signal", given]
+    assert parse(*argv, "app.py").settings == Settings(reload_signal=number)
 
 
 # -- help and version ---------------------------------------------------------------------
@@ -73,7 +86,10 @@ def test_help_prints_usage_on_stdout(flag, capsys):
     assert _cli.main([flag]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("usage: python -m pmnc_hook [--path DIR]...")
-    for option in ("--path DIR", "--poll SECONDS", "--strict", "--log-level LEVEL", "-m MODULE"):
+    for option in (
+        "--path DIR", "--poll SECONDS", "--no-watch", "--reload-signal NAME", "--strict",
+        "--log-level LEVEL", "-m MODULE", "PMNC_HOOK_WATCH", "PMNC_HOOK_RELOAD_SIGNAL",
+    ):  # fmt: skip
         assert option in out
     assert "--check" in out and "--version" in out
     assert err == ""
@@ -129,6 +145,12 @@ def test_console_script_names_itself():
         (["--poll"], "--poll needs a value"),
         (["--path"], "--path needs a value"),
         (["--log-level", "LOUD", "app.py"], "--log-level 'LOUD' is not a logging level"),
+        (["--reload-signal", "NOPE", "app.py"], "--reload-signal 'NOPE' is not a signal name"),
+        (["--reload-signal=SIG_IGN", "app.py"], "--reload-signal 'SIG_IGN' is not a signal"),
+        (["--reload-signal", "KILL", "app.py"], "--reload-signal 'KILL' cannot serve as"),
+        (["--reload-signal", "sigstop", "app.py"], "--reload-signal 'sigstop' cannot serve"),
+        (["--reload-signal"], "--reload-signal needs a value"),
+        (["--no-watch=1", "app.py"], "unknown option '--no-watch=1'"),
         (["-m"], "-m needs a module name"),
         (["--"], "nothing to run after --"),
         (["-"], "reading the program from stdin is not supported"),
@@ -203,8 +225,10 @@ def test_check_gets_everything_after_it(monkeypatch):
 
 
 def test_check_runs_the_checker(tmp_path):
-    if importlib.util.find_spec("pmnc_hook.check.files") is None:
-        pytest.skip("pmnc_hook._check is not written yet")
     (tmp_path / "clean.py").write_text("def f():\n    return 1\n")
     result = run_cli("--check", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+    (tmp_path / "typo.py").write_text("def g():\n    return pmnc.cleen.f()\n")
+    result = run_cli("--check", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "typo.py:2:" in result.stdout and "pmnc.cleen" in result.stdout
