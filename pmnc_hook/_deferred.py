@@ -35,18 +35,22 @@ def pending() -> bool:
     return _start is not None or _owner is not None
 
 
-def finish() -> None:
-    """Run the deferred start, if any, once; a caller in another thread waits until it is done.
+def finish(timeout: Optional[float] = None) -> bool:
+    """Run the deferred start, if any, once; tell whether none is pending any more.
 
-    Called again by the thread running the start (from inside it), it returns at once.
+    A caller in another thread waits until the start is done, or ``timeout`` seconds (a
+    finder waits with one: it holds the import lock of the name it was asked for, which the
+    start may need). Called again by the thread running the start, it returns at once.
     """
     global _start, _owner
     if not pending():
-        return
-    with _lock:
+        return True
+    if not _lock.acquire(timeout=-1 if timeout is None else timeout):
+        return False
+    try:
         start = _start
         if start is None or _owner is not None:
-            return
+            return not pending()
         _owner = _thread.get_ident()  # before _start is cleared: pending() stays true
         _start = None
         try:
@@ -54,6 +58,9 @@ def finish() -> None:
             start()
         finally:
             _owner = None
+        return True
+    finally:
+        _lock.release()
 
 
 _forks_watched = False

@@ -73,6 +73,7 @@ def _prog(argv0: Optional[str]) -> str:
 
 
 _VALUED = ("--path", "--poll", "--log-level", "--reload-signal")
+_FLAGS = {"--strict": {"strict": True}, "--no-watch": {"watch": False}}
 
 
 def _parse(argv: Sequence[str], prog: str) -> RunOptions:
@@ -92,11 +93,9 @@ def _parse(argv: Sequence[str], prog: str) -> RunOptions:
         arg = argv[i]
         name, eq, inline = arg.partition("=") if arg.startswith("--") else (arg, "", "")
 
-        if arg in ("-h", "--help"):
-            sys.stdout.write(_usage(prog) + "\n" + HELP)
-            raise _Done
-        if arg == "--version":
-            sys.stdout.write(f"pmnc_hook {__version__}\n")
+        if arg in ("-h", "--help", "--version"):
+            version = f"pmnc_hook {__version__}\n"
+            sys.stdout.write(version if arg == "--version" else _usage(prog) + "\n" + HELP)
             raise _Done
         if name in _VALUED:
             if eq:
@@ -110,10 +109,8 @@ def _parse(argv: Sequence[str], prog: str) -> RunOptions:
                 paths.append(given)
             else:
                 found.update(_value(name, given))
-        elif arg == "--strict":
-            found["strict"] = True
-        elif arg == "--no-watch":
-            found["watch"] = False
+        elif arg in _FLAGS:
+            found.update(_FLAGS[arg])
         elif arg == "--check":
             raise UsageError(f"--check must come first: {prog} --check [PATH...]")
         elif arg.startswith("-m"):

@@ -56,6 +56,10 @@ _held: dict[int, object] = {}
 _forward: dict[int, SignalHandler] = {}
 
 
+# Seconds an import of a managed name waits for a start-up another thread is finishing.
+_WAIT_FOR_START = 5.0
+
+
 class _Trigger:
     """Stand in for the hook's finder until the first use; then pass the question on.
 
@@ -75,7 +79,11 @@ class _Trigger:
         """Return the hook's spec for a name it serves, installing it first; else ``None``."""
         if not _deferred.pending() or not self._serves(fullname, path):
             return None
-        _deferred.finish()
+        # Bounded: this thread holds the import lock of fullname, and a start running in
+        # another thread may be importing a module of that name (one that shadows a standard
+        # module, say) and wait for it. Past the bound this import goes on without the hook.
+        if not _deferred.finish(timeout=_WAIT_FOR_START):
+            return None
         from pmnc_hook._api import current
 
         hook = current()

@@ -276,6 +276,9 @@ def test_namespace_import_installs_the_hook(tmp_path):
     """
     result = run_line(tmp_path, code, PMNC_HOOK_PATH=str(mods))
     assert (result.stdout, result.stderr) == ("ns True\n", "")
+    code = "import pmnc_hook as p\nprint(p.modules.__name__, p._api.current() is not None)"
+    result = run_line(tmp_path, code, PMNC_HOOK_PATH=str(mods))
+    assert (result.stdout, result.stderr) == ("pmnc_hook.modules True\n", "")
 
 
 DIRECT = """\
@@ -325,6 +328,50 @@ def test_threads_first_using_the_hook_at_once_all_get_it(tmp_path):
     """
     result = run_line(tmp_path, code, PMNC_HOOK_PATH=str(mods))
     assert (result.stdout, result.stderr) == ("8 []\n", "")
+
+
+def test_an_import_waiting_for_the_start_up_cannot_deadlock_it(tmp_path):
+    # Thread B imports a managed name (holding that name's import lock) while thread A runs
+    # the start-up, which imports the same name (a module file shadowing a module the hook
+    # needs): B's wait is bounded, so both finish.
+    mods = write(tmp_path / "mods" / "shadowed.py", "WHO = 'file'\n").parent
+    code = f"""
+    import importlib, sys, threading, time
+    sys.path.append({str(mods)!r})
+    from pmnc_hook import _deferred
+    from pmnc_hook.run import startup
+    startup._WAIT_FOR_START = 0.5
+    a_started, results = threading.Event(), {{}}
+
+    def b_waits_in_finish():
+        frame = sys._current_frames().get(b.ident)
+        while frame is not None:
+            if frame.f_code.co_name == "finish":
+                return True
+            frame = frame.f_back
+        return False
+
+    def start():  # what the start-up runs at the first use, in thread A
+        a_started.set()
+        wait_for(b_waits_in_finish, what="B waiting for the start")
+        results["a"] = importlib.import_module("shadowed").WHO
+
+    def b_imports():
+        a_started.wait(20)
+        import shadowed
+        results["b"] = shadowed.WHO
+
+    _deferred.defer(start)
+    sys.meta_path.insert(0, startup._Trigger(({str(mods)!r},), ()))
+    a = threading.Thread(target=_deferred.finish)
+    b = threading.Thread(target=b_imports)
+    began = time.monotonic()
+    a.start(); b.start(); a.join(30); b.join(30)
+    assert not a.is_alive() and not b.is_alive(), "deadlock"
+    print(sorted(results.items()), time.monotonic() - began < 20)
+    """
+    result = run_line(tmp_path, code)
+    assert (result.stdout, result.stderr) == ("[('a', 'file'), ('b', 'file')] True\n", ""), result
 
 
 def test_settings_reach_the_hook(tmp_path):
