@@ -46,6 +46,7 @@ __all__ = (
     "parse_poll",
     "parse_signal",
     "signal_name",
+    "signals",
     "typecheck_enabled",
 )
 
@@ -113,9 +114,9 @@ def level_name(level: int) -> str:
     return next((name for name, value in LEVELS.items() if value == level), str(level))
 
 
-def _signals() -> Any:
-    # The C module the signal module wraps: always loaded, and free of signal's enums, which
-    # would cost every start-up with PMNC_HOOK_RELOAD_SIGNAL set a few milliseconds.
+def signals() -> Any:
+    """Return ``_signal``, the C module the signal module wraps: always loaded, and free of
+    signal's enums, which would cost every start-up with a reload signal a few milliseconds."""
     return __import__("_signal")
 
 
@@ -128,7 +129,7 @@ def parse_signal(text: str, label: str = "") -> int:
     name = text.strip().upper()
     if not name.startswith("SIG"):
         name = "SIG" + name
-    number = getattr(_signals(), name, None) if name[3:].isalnum() else None
+    number = getattr(signals(), name, None) if name[3:].isalnum() else None
     if not isinstance(number, int):
         raise SettingError(f"{label}{text!r} is not a signal name (e.g. HUP, USR1, USR2)")
     if name in _UNUSABLE_SIGNALS:
@@ -138,9 +139,10 @@ def parse_signal(text: str, label: str = "") -> int:
 
 def signal_name(number: int) -> str:
     """Return the name ``parse_signal`` reads back as ``number`` (``HUP`` for SIGHUP)."""
-    signals = _signals()
-    names = [n for n in dir(signals) if n[3:].isalnum() and n.startswith("SIG")]
-    return min((n for n in names if getattr(signals, n) == number), default=str(number))[3:]
+    module = signals()
+    names = [n for n in dir(module) if n[3:].isalnum() and n.startswith("SIG")]
+    found = [n for n in names if getattr(module, n) == number]
+    return min(found)[3:] if found else str(number)
 
 
 def _flag(text: str) -> bool:

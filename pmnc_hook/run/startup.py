@@ -31,7 +31,7 @@ import sys
 from _frozen_importlib_external import PathFinder
 
 from pmnc_hook import _deferred
-from pmnc_hook._settings import SettingError, Settings, install_arguments, merge
+from pmnc_hook._settings import SettingError, Settings, install_arguments, merge, signals
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -54,8 +54,6 @@ _set_up = False
 # forwarded once the hook is installed (adopt_signal).
 _held: dict[int, object] = {}
 _forward: dict[int, SignalHandler] = {}
-
-
 # Seconds an import of a managed name waits for a start-up another thread is finishing.
 _WAIT_FOR_START = 5.0
 
@@ -195,19 +193,13 @@ def _complain(what: str, exc: BaseException) -> None:
 # -- the reload signal, held from the start --------------------------------------------------
 
 
-def _signals() -> types.ModuleType:
-    # The C module the signal module wraps: always loaded, and free of signal's enums.
-    return __import__("_signal")
-
-
 def _hold_signal(number: int) -> None:
     """Catch the reload signal from the start (the main thread; the first use may be in any).
 
     Before the hook is installed no module is loaded, so there is nothing to refresh: the
     signal is caught and does nothing, instead of ending the process by its default action.
     """
-    signals = _signals()
-    _held[number] = signals.signal(number, _early_handler)
+    _held[number] = signals().signal(number, _early_handler)
 
 
 def _early_handler(number: int, frame: Optional[types.FrameType]) -> None:
@@ -223,7 +215,7 @@ def adopt_signal(number: int, handler: SignalHandler) -> bool:
     one, where ``signal.signal`` cannot be called: when this returns True, the signal reaches
     ``handler`` without it.
     """
-    if number not in _held or _signals().getsignal(number) is not _early_handler:
+    if number not in _held or signals().getsignal(number) is not _early_handler:
         return False
     _forward[number] = handler
     return True
@@ -235,9 +227,9 @@ def cancel() -> None:
     Call from the main thread: signals the start-up holds get their earlier handlers back.
     """
     _deferred.defer(None)
-    signals = _signals()
+    module = signals()
     for number, previous in _held.items():
-        if signals.getsignal(number) is _early_handler:
-            signals.signal(number, previous)
+        if module.getsignal(number) is _early_handler:
+            module.signal(number, previous)
     _held.clear()
     _forward.clear()

@@ -398,6 +398,32 @@ def test_reload_signal_before_the_first_use_does_not_end_the_process(tmp_path):
     assert (result.returncode, result.stdout, result.stderr) == (0, "alive\n", "")
 
 
+def test_the_held_reload_signal_can_be_adopted_and_given_back(tmp_path):
+    # The hook's installation (in whatever thread the first use runs) adopts the signal the
+    # start-up caught in the main thread; the runner's cancel() gives it back.
+    code = """\
+    import os, signal
+    from pmnc_hook.run import startup
+    seen = []
+    print(startup.adopt_signal(signal.SIGUSR2, lambda n, f: seen.append(n)))
+    print(startup.adopt_signal(signal.SIGUSR1, lambda n, f: seen.append(n)))
+    os.kill(os.getpid(), signal.SIGUSR1)
+    wait_for(lambda: seen, what="the forwarded signal")
+    print(seen == [signal.SIGUSR1])
+    startup.cancel()
+    print(signal.getsignal(signal.SIGUSR1) is signal.SIG_DFL)
+    """
+    env = {"PMNC_HOOK_PATH": str(tmp_path), "PMNC_HOOK_RELOAD_SIGNAL": "usr1"}
+    result = run_line(tmp_path, code, **env)
+    assert (result.stdout, result.stderr) == ("False\nTrue\nTrue\nTrue\n", "")
+
+
+def test_namespace_name_is_the_hooks():
+    from pmnc_hook import _api
+
+    assert _startup.NAMESPACE == _api.NAMESPACE
+
+
 def test_logging_is_configured_at_the_first_use(tmp_path):
     mods = write(tmp_path / "mods" / "greeting.py", "VALUE = 1\n").parent
     code = """\
