@@ -48,6 +48,7 @@ class ReloadSignal:
         self._thread: Optional[threading.Thread] = None
         self._stopping = False
         self._warned = False
+        self._installed: Any = self._handler  # what signal.getsignal() shows while it is ours
 
     def _handler(self, signum: int, frame: object) -> None:
         pipe = self._pipe
@@ -62,9 +63,8 @@ class ReloadSignal:
         the signal cannot be used."""
         global _active
         if threading.current_thread() is not threading.main_thread():
-            raise PmncHookError(
-                f"the reload signal {self.name} can only be installed from the main thread"
-            )
+            self._adopt()
+            return
         try:
             self._previous = signal.getsignal(self.signum)
             self._open()
@@ -75,6 +75,23 @@ class ReloadSignal:
                 f"cannot use signal {self.name} as the reload signal: {exc}; pick another, "
                 "e.g. HUP or USR2"
             ) from None
+        _active = self
+        self._start_thread()
+
+    def _adopt(self) -> None:
+        # The PMNC_HOOK_PATH start-up caught the signal in the main thread; the first use,
+        # which installs the hook, may come in any thread: its handler forwards to ours.
+        global _active
+        from pmnc_hook.run.startup import adopt_signal
+
+        self._open()
+        installed = adopt_signal(self.signum, self._handler)
+        if installed is None:
+            self._close()
+            raise PmncHookError(
+                f"the reload signal {self.name} can only be installed from the main thread"
+            )
+        self._installed = installed
         _active = self
         self._start_thread()
 
@@ -130,7 +147,7 @@ class ReloadSignal:
 
     def _check_handler(self) -> None:
         installed = signal.getsignal(self.signum)
-        if installed == self._handler or installed in (signal.SIG_DFL, None) or self._warned:
+        if installed == self._installed or installed in (signal.SIG_DFL, None) or self._warned:
             return
         self._warned = True
         _log.warning(
@@ -145,7 +162,7 @@ class ReloadSignal:
         if threading.current_thread() is not threading.main_thread():
             return
         if signal.getsignal(self.signum) == signal.SIG_DFL:
-            signal.signal(self.signum, self._handler)
+            signal.signal(self.signum, self._installed)
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop the thread; put the previous handler back (from the main thread)."""
@@ -162,7 +179,7 @@ class ReloadSignal:
             thread.join(timeout)
         if threading.current_thread() is threading.main_thread():
             try:
-                if signal.getsignal(self.signum) == self._handler:
+                if signal.getsignal(self.signum) == self._installed:
                     previous = self._previous if self._previous is not None else signal.SIG_DFL
                     signal.signal(self.signum, previous)
             except (OSError, ValueError):

@@ -208,17 +208,22 @@ def _early_handler(number: int, frame: Optional[types.FrameType]) -> None:
         handler(number, frame)
 
 
-def adopt_signal(number: int, handler: SignalHandler) -> bool:
-    """Have the start-up's handler of signal ``number`` call ``handler``; tell whether it holds it.
+def adopt_signal(number: int, handler: SignalHandler) -> Optional[SignalHandler]:
+    """Have the start-up's handler of signal ``number`` call ``handler``; return it, or ``None``
+    if the start-up holds no such signal.
 
     For the hook's installation, which the first use may run in a thread other than the main
-    one, where ``signal.signal`` cannot be called: when this returns True, the signal reaches
-    ``handler`` without it.
+    one, where ``signal.signal`` cannot be called: the signal reaches ``handler`` without it.
+    The handler returned is what ``signal.getsignal(number)`` shows while this holds.
     """
-    if number not in _held or signals().getsignal(number) is not _early_handler:
-        return False
+    if not _holds(number):
+        return None
     _forward[number] = handler
-    return True
+    return _early_handler
+
+
+def _holds(number: int) -> bool:
+    return number in _held and bool(signals().getsignal(number) is _early_handler)
 
 
 def cancel() -> None:

@@ -381,11 +381,40 @@ def test_settings_reach_the_hook(tmp_path):
     from pmnc_hook import _api, pmnc
     pmnc.greeting
     s = _api.current().settings
-    print(s.watch, s.reload_signal, s.strict, threading.active_count())
+    print(s.watch, s.reload_signal, s.strict)
     """
     env = {"PMNC_HOOK_WATCH": "0", "PMNC_HOOK_RELOAD_SIGNAL": "sighup", "PMNC_HOOK_STRICT": "1"}
     result = run_line(tmp_path, code, PMNC_HOOK_PATH=str(mods), **env)
-    assert (result.stdout, result.stderr) == (f"False {int(signal.SIGHUP)} True 1\n", "")
+    assert (result.stdout, result.stderr) == (f"False {int(signal.SIGHUP)} True\n", "")
+    code = """\
+    import threading
+    from pmnc_hook import pmnc
+    pmnc.greeting
+    print(threading.active_count())
+    """
+    result = run_line(tmp_path, code, PMNC_HOOK_PATH=str(mods), PMNC_HOOK_WATCH="0")
+    assert (result.stdout, result.stderr) == ("1\n", "")
+
+
+def test_reload_signal_when_the_first_use_is_in_another_thread(tmp_path):
+    # The start-up caught the signal in the main thread; the hook, installed by a worker
+    # thread's first use (where signal.signal cannot be called), adopts it.
+    mods = write(tmp_path / "mods" / "greeting.py", "VALUE = 1\n").parent
+    code = f"""\
+    import os, signal, threading
+    from pmnc_hook import pmnc
+    first = []
+    worker = threading.Thread(target=lambda: first.append(pmnc.greeting.VALUE))
+    worker.start(); worker.join(30)
+    with open({str(mods / "greeting.py")!r}, "w") as f:
+        f.write("VALUE = 2\\n")
+    os.kill(os.getpid(), signal.SIGHUP)
+    wait_for(lambda: pmnc.greeting.VALUE == 2, what="the reload the signal asks for")
+    print(first, pmnc.greeting.VALUE)
+    """
+    env = {"PMNC_HOOK_WATCH": "0", "PMNC_HOOK_RELOAD_SIGNAL": "HUP"}
+    result = run_line(tmp_path, code, PMNC_HOOK_PATH=str(mods), **env)
+    assert (result.stdout, result.stderr) == ("[1] 2\n", "")
 
 
 def test_reload_signal_before_the_first_use_does_not_end_the_process(tmp_path):
@@ -405,8 +434,8 @@ def test_the_held_reload_signal_can_be_adopted_and_given_back(tmp_path):
     import os, signal
     from pmnc_hook.run import startup
     seen = []
-    print(startup.adopt_signal(signal.SIGUSR2, lambda n, f: seen.append(n)))
-    print(startup.adopt_signal(signal.SIGUSR1, lambda n, f: seen.append(n)))
+    print(startup.adopt_signal(signal.SIGUSR2, lambda n, f: seen.append(n)) is None)
+    print(startup.adopt_signal(signal.SIGUSR1, lambda n, f: seen.append(n)) is not None)
     os.kill(os.getpid(), signal.SIGUSR1)
     wait_for(lambda: seen, what="the forwarded signal")
     print(seen == [signal.SIGUSR1])
@@ -415,7 +444,7 @@ def test_the_held_reload_signal_can_be_adopted_and_given_back(tmp_path):
     """
     env = {"PMNC_HOOK_PATH": str(tmp_path), "PMNC_HOOK_RELOAD_SIGNAL": "usr1"}
     result = run_line(tmp_path, code, **env)
-    assert (result.stdout, result.stderr) == ("False\nTrue\nTrue\nTrue\n", "")
+    assert (result.stdout, result.stderr) == ("True\nTrue\nTrue\nTrue\n", "")
 
 
 def test_namespace_name_is_the_hooks():
