@@ -12,6 +12,7 @@ At the end the handler files get their original content back.
 """
 
 import argparse
+import collections
 import logging
 import sys
 import threading
@@ -27,7 +28,8 @@ from pmnc_hook import pmnc
 HANDLERS = Path(__file__).resolve().parent / "handlers"
 CLIENTS = {"/hello": 4, "/counter": 2}  # client threads per path
 MAX_REQUESTS = 5000  # per client thread: the load is bounded even if something hangs
-DEADLINE = 10.0  # seconds for a new version to be served
+PER_VERSION = 25  # requests each version answers before the next edit
+DEADLINE = 10.0  # seconds for a new version to be served, and to answer PER_VERSION requests
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -74,23 +76,48 @@ def fetch(opener, url):
         return response.read().decode()
 
 
-def client(base, path, stop, tally, lock):
+class Tally:
+    """What the client threads were answered: requests per version, failures per path."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.served = threading.Condition(self.lock)
+        self.versions = collections.Counter()  # "hello v2" -> requests it answered
+        self.done = collections.Counter()  # path -> requests answered
+        self.failed = collections.Counter()  # path -> requests failed
+
+    def answered(self, path, version):
+        with self.lock:
+            self.done[path] += 1
+            self.versions[version] += 1
+            self.served.notify_all()
+
+    def failure(self, path):
+        with self.lock:
+            self.failed[path] += 1
+
+    def wait_served(self, version, count):
+        """Wait until ``version`` answered ``count`` requests; False after DEADLINE."""
+        with self.lock:
+            if self.served.wait_for(lambda: self.versions[version] >= count, DEADLINE):
+                return True
+        print(f"{version} did not answer {count} requests within {DEADLINE:.0f} s")
+        return False
+
+
+def client(base, path, stop, tally):
     """Call ``path`` until told to stop; count successes, failures and versions seen."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy
-    done = failed = 0
-    versions = set()
-    while not stop.is_set() and done + failed < MAX_REQUESTS:
+    for _ in range(MAX_REQUESTS):
+        if stop.is_set():
+            break
         try:
             body = fetch(opener, base + path)
         except Exception as exc:
-            failed += 1
+            tally.failure(path)
             print(f"  request failed: {path}: {exc!r}", flush=True)
             continue
-        done += 1
-        versions.add(body.rsplit("(", 1)[-1].rstrip(")\n"))
-    with lock:
-        tally[path] = [a + b for a, b in zip(tally.get(path, [0, 0]), [done, failed])]
-        tally.setdefault("versions", set()).update(versions)
+        tally.answered(path, body.rsplit("(", 1)[-1].rstrip(")\n"))
 
 
 def edit(name, replacements, version):
@@ -123,24 +150,27 @@ def demo():
             print(f"serving {HANDLERS} on {base}")
             print(f"  GET /hello   -> {fetch(opener, base + '/hello')}", end="")
             print(f"  GET /counter -> {fetch(opener, base + '/counter')}", end="")
-            stop, tally, lock = threading.Event(), {}, threading.Lock()
+            stop, tally = threading.Event(), Tally()
             threads = [
-                threading.Thread(target=client, args=(base, path, stop, tally, lock))
+                threading.Thread(target=client, args=(base, path, stop, tally))
                 for path, count in CLIENTS.items()
                 for _ in range(count)
             ]
             print(f"{len(threads)} client threads calling /hello and /counter ...", flush=True)
             for thread in threads:
                 thread.start()
-            time.sleep(0.3)
+            # Each version serves the clients for a while before the next edit: waits on
+            # what was served, never on the clock, so a slow machine only makes it slower.
+            ok = tally.wait_served("hello v1", PER_VERSION) and ok
+            ok = tally.wait_served("counter v1", PER_VERSION) and ok
             greetings = ["Hello", "Good morning", "Good afternoon", "Good evening"]
             for version in (2, 3, 4):
                 old = [(f'"{greetings[version - 2]}"', f'"{greetings[version - 1]}"')]
                 marker = [(f"(hello v{version - 1})", f"(hello v{version})")]
                 ok = edit("hello", old + marker, version) and ok
-                time.sleep(0.2)
+                ok = tally.wait_served(f"hello v{version}", PER_VERSION) and ok
             ok = edit("counter", [("(counter v1)", "(counter v2)")], 2) and ok
-            time.sleep(0.3)
+            ok = tally.wait_served("counter v2", PER_VERSION) and ok
             stop.set()
             for thread in threads:
                 thread.join()
@@ -152,14 +182,12 @@ def demo():
         for path, data in files.items():
             path.write_bytes(data)
         print("the handler files have their original content again")
-    hello, counter = tally["/hello"], tally["/counter"]
-    done, failed = hello[0] + counter[0], hello[1] + counter[1]
+    done, failed = sum(tally.done.values()), sum(tally.failed.values())
     print(f"requests done: {done}, failed: {failed}")
-    print(f"versions served: {', '.join(sorted(tally['versions']))}")
+    print(f"versions served: {', '.join(sorted(tally.versions))}")
     # The counter answered the clients' requests plus the first GET /counter above.
-    print(f"counter.py counted {served} requests; it answered {counter[0] + 1}")
-    ok = ok and failed == 0 and served == counter[0] + 1
-    ok = ok and {"hello v4", "counter v2"} <= tally["versions"]
+    print(f"counter.py counted {served} requests; it answered {tally.done['/counter'] + 1}")
+    ok = ok and failed == 0 and served == tally.done["/counter"] + 1
     print("http service: OK" if ok else "http service: FAILED")
     return 0 if ok else 1
 

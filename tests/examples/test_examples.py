@@ -208,3 +208,27 @@ CHECKS = {
 def test_checker_finds_nothing(example):
     result = run("-m", "pmnc_hook", "--check", *CHECKS[example])
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("example", ["http_service"])
+def test_http_service_waits_for_clients_that_start_late(example, keep_files):
+    # A loaded machine, made certain: every client thread starts a second late. The demo must
+    # wait for what its clients were served, not for the clock (issue 13, item 13).
+    wrapper = (
+        "import runpy, sys, time\n"
+        "sys.argv = ['demo.py']\n"
+        "ns = runpy.run_path('examples/http_service/demo.py', run_name='demo')\n"
+        "demo_globals = ns['demo'].__globals__\n"
+        "client = demo_globals['client']\n"
+        "def late_client(*args):\n"
+        "    time.sleep(1.0)\n"
+        "    return client(*args)\n"
+        "demo_globals['client'] = late_client\n"
+        "sys.exit(ns['main']())\n"
+    )
+    result = run("-c", wrapper)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "versions served: counter v1, counter v2, hello v1, hello v2, hello v3, hello v4" in out
+    assert out.rstrip().endswith("http service: OK")
