@@ -194,6 +194,8 @@ CHECKS = {
     "live_reload": ["examples/live_reload/modules", "examples/live_reload/demo.py"],
     "accumulate": ["examples/accumulate/modules", "examples/accumulate/demo.py"],
     "http_service": ["examples/http_service/handlers", "examples/http_service/demo.py"],
+    "asgi": ["examples/asgi/handlers", "examples/asgi/app.py"],
+    "asgi_next": ["examples/asgi/next"],
     "existing_project": [
         "examples/existing_project/rules",
         "examples/existing_project/shop.py",
