@@ -25,13 +25,15 @@ logging.getLogger("pmnc_hook").setLevel(logging.INFO)
 
 # The module directory is this one: page.py is pmnc.page. app.py is gunicorn's entry point,
 # imported as a plain module before the hook exists, and never reached through pmnc.
+# In production, reload only when told (docs/production.md): run gunicorn without --preload,
+# install with watch=False, reload_signal=signal.SIGHUP, and send `pkill -HUP -P <master>`.
 pmnc_hook.install([HERE])
 
 # Load the handler in the master, so that every worker starts with it already loaded.
 pmnc.page.body()
 
 
-def application(environ, start_response):
+def serve(environ, start_response):
     """Serve whatever the current version of page.py says."""
     body = pmnc.page.body().encode("utf-8")
     start_response(
@@ -39,3 +41,8 @@ def application(environ, start_response):
         [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
     )
     return [body]
+
+
+# Each request is a unit of work: every pmnc access in it sees one generation of the modules,
+# and a change spanning several of them is published between requests, never during one.
+application = pmnc_hook.wsgi(serve)

@@ -302,3 +302,90 @@ def test_websocket_clients_stay_connected_across_releases(tmp_path):
     assert f"(generation {RELEASES}: " in log, log[-3000:]
     for bad in ("Traceback", "ERROR", "WARNING"):
         assert bad not in log, log[-5000:]
+
+
+async def post(server: Server, path: str) -> tuple[int, bytes]:
+    async def exchange() -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        try:
+            request = f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\n"
+            writer.write((request + "Connection: close\r\n\r\n").encode())
+            await writer.drain()
+            return await reader.read()
+        finally:
+            writer.close()
+
+    data = await asyncio.wait_for(exchange(), DEADLINE)
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+async def rollback_scenario(site: Path, server: Server) -> None:
+    async def status():
+        return json.loads((await server.get("/status"))[1])
+
+    async def room_release(number: int):
+        code, body = await server.get("/room")
+        return code == 200 and json.loads(body)["pages"] == number
+
+    await until("the server answering", lambda: room_release(1))
+    async with websockets_client.connect(
+        f"ws://127.0.0.1:{server.port}/chat?name=ann", open_timeout=DEADLINE
+    ) as ws:
+
+        async def say(text: str) -> dict:
+            await ws.send(text)
+            while True:
+                message = json.loads(await asyncio.wait_for(ws.recv(), DEADLINE))
+                assert "error" not in message, message
+                if "n" in message:
+                    return message
+
+        assert (await say("/me hi"))["text"] == "/me hi"  # release 1: no /me
+        deploy(site, 2)
+        await until("release 2 served", lambda: room_release(2))
+        assert (await say("/me hi")) | {"n": 0} == {
+            "text": "hi",
+            "chat": 2,
+            "room": 2,
+            "kind": "action",
+            "author": "ann",
+            "n": 0,
+        }
+        before = await status()
+        # The operator says "back": rolling back room rolls back the set it came with.
+        code, body = await post(server, "/admin/rollback?module=room")
+        assert code == 200, body
+        assert json.loads(body) == {"module": "room", "version": 3}
+        after = await status()
+        assert after["generation"] == before["generation"] + 1
+        assert after["modules"] == {"chat": 3, "pages": 3, "room": 3}
+        message = await say("/me hi")
+        assert (message["text"], message["chat"], message["room"]) == ("/me hi", 1, 1)
+        assert message["n"] == 3  # the count went forward through pmnc_init
+        # The rollback holds against the files (still release 2) until they change again.
+        code, body = await post(server, "/admin/refresh")
+        assert (code, json.loads(body)) == (200, {"changed": []})
+        deploy(site, 3)
+        await until("release 3 served", lambda: room_release(3))
+        message = await say("/me waves")
+        assert (message["kind"], message["chat"], message["room"]) == ("action", 3, 3)
+        code, body = await post(server, "/admin/rollback?module=nosuch")
+        assert code == 409 and b"nosuch" in body, body
+
+
+@pytest.mark.timeout(120)
+def test_rollback_from_the_admin_route_restores_the_whole_release(tmp_path):
+    site = tmp_path / "site"
+    (site / "releases").mkdir(parents=True)
+    shutil.copy(EXAMPLE / "app.py", site / "app.py")
+    shutil.copytree(EXAMPLE / "handlers", site / "releases" / "1")
+    os.symlink("releases/1", site / "handlers")
+    server = Server(site, tmp_path / "server.log")
+    try:
+        asyncio.run(asyncio.wait_for(rollback_scenario(site, server), 100))
+        assert server.stop() == 0, server.text()
+    finally:
+        server.kill()
+    log = server.text()
+    assert "Traceback" not in log, log
