@@ -3,6 +3,8 @@
     python benchmarks/peers.py                  # every tool, about 3 minutes
     python benchmarks/peers.py --quick          # fewer edits and reloads, for a smoke test
     python benchmarks/peers.py --tools pmnc_hook,jurigged
+    python benchmarks/peers.py --release        # and the rows of peers_release.py and
+                                                # peers_websocket.py (two more tables)
 
 The peers come from the ``bench`` extra (``pip install -e .[bench]``); a tool whose package is
 missing gets a row saying so. Each tool runs in its own interpreter, one after the other, and
@@ -698,6 +700,12 @@ def main(argv=None):
     parser.add_argument("--tools", help="comma-separated: " + ",".join(k for k, _, _ in TOOLS))
     parser.add_argument("--json", metavar="FILE", help="also write the raw results here")
     parser.add_argument("--chart", default=str(HERE / "peers.png"), metavar="PNG")
+    parser.add_argument(
+        "--release",
+        action="store_true",
+        help="also a two-module release under load (peers_release.py) and websocket "
+        "connections dropped per change (peers_websocket.py)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--dir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -732,6 +740,13 @@ def main(argv=None):
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for kind, label in labels.items():
         print(row(label, results[kind]))
+    if args.release:
+        sys.path.insert(0, str(HERE))
+        import peers_release
+        import peers_websocket
+
+        results["release"] = peers_release.table(args.quick)
+        results["websocket"] = peers_websocket.table(args.quick)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     chart(results, labels, args.chart)

@@ -208,3 +208,60 @@ print("OK", sum(calls), "calls;", overlapped[0], "overlapped a publication")
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK" in result.stdout
+
+
+@pytest.mark.xfail(
+    strict=False,  # a race: it fails in most runs on today's code, not in every one
+    reason=(
+        "detect: with threads busy calling, two files renamed one right after the other are "
+        "often noticed in two settling windows (the watcher's thread waits for the GIL), so "
+        "they are published as two change-sets and units meet new a with old b"
+    ),
+)
+@pytest.mark.timeout(120)
+def test_two_files_renamed_together_are_one_change_set_under_load(tmp_path):
+    # docs/releases.md: a cp, rsync or git checkout of several files is one change-set.
+    result = run_script(
+        tmp_path,
+        CHILD_WAIT_FOR
+        + TWO_MODULES
+        + r"""
+sets = []
+pmnc_hook.on_reload(lambda event: sets.append((event.generation, event.changeset)))
+pmnc_hook.install(["mods"])
+pmnc.a.g()
+stop = threading.Event()
+errors, units = [], [0]
+
+def worker():
+    while not stop.is_set():
+        with pmnc_hook.request():
+            try:
+                pmnc.a.g()
+            except Exception as exc:
+                errors.append(repr(exc))
+        units[0] += 1
+
+threads = [threading.Thread(target=worker, daemon=True) for _ in range(4)]
+for t in threads:
+    t.start()
+def served(release):
+    with pmnc_hook.request():
+        try:
+            return pmnc.a.g()[1] == release
+        except TypeError:
+            return False
+
+for release in range(1, 16):
+    deploy(release)
+    wait_for(lambda r=release: served(r), what=f"release {release}")
+stop.set()
+for t in threads:
+    t.join(10)
+split = sorted({s for s in sets if s[0] > 0 and s[1] != ("a", "b")})  # 0: first loads
+assert not errors and not split, (len(errors), errors[:2], split[:4])
+print("OK", units[0])
+""",
+        timeout=100,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

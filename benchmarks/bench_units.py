@@ -1,0 +1,119 @@
+"""The cost of a unit of work when nothing is pending: entering and leaving ``request()``.
+
+    python benchmarks/bench_units.py
+
+Best of 7 runs of 200,000 units each, against the same statement with no unit (``pass``) and
+with a do-nothing context manager of the same shape, measured in this process with the hook
+installed and no change-set pending. Target (issue 17): at most 1 us per unit on 3.11.
+Rows: ``with request():``, a function decorated with ``@request()`` against the bare
+function, ``async with request():`` inside one coroutine, and ``pmnc_hook.wsgi`` around a
+trivial WSGI application against the application itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import sys
+import tempfile
+import timeit
+
+import pmnc_hook
+
+RUNS, UNITS = 7, 200_000
+TARGET = 1e-6
+
+
+class Nothing:
+    """A context manager that does nothing: what any ``with`` costs."""
+
+    def __enter__(self) -> Nothing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def best(stmt: str, ns: dict) -> float:
+    return min(timeit.Timer(stmt, globals=ns).repeat(RUNS, UNITS)) / UNITS
+
+
+def async_best(make) -> float:
+    async def run() -> float:
+        loop = asyncio.get_running_loop()
+        times = []
+        for _ in range(RUNS):
+            started = loop.time()
+            await make(UNITS)
+            times.append((loop.time() - started) / UNITS)
+        return min(times)
+
+    return asyncio.run(run())
+
+
+def main() -> int:
+    print(f"CPython {platform.python_version()} ({sys.platform}), best of {RUNS} x {UNITS:,}")
+    with tempfile.TemporaryDirectory() as directory, pmnc_hook.install([directory]):
+        request = pmnc_hook.request
+
+        def f() -> None:
+            return None
+
+        unit_f = request()(f)
+
+        def app(environ, start_response):
+            return [b""]
+
+        wrapped = pmnc_hook.wsgi(app)
+
+        def start_response(*args: object) -> None:
+            return None
+
+        ns = {
+            "request": request,
+            "Nothing": Nothing,
+            "f": f,
+            "unit_f": unit_f,
+            "app": app,
+            "wrapped": wrapped,
+            "start_response": start_response,
+            "environ": {},
+        }
+        bare = best("pass", ns)
+        nothing = best("with Nothing(): pass", ns)
+        unit = best("with request(): pass", ns)
+        call = best("f()", ns)
+        unit_call = best("unit_f()", ns)
+        wsgi_plain = best("b = app(environ, start_response); getattr(b, 'close', None)", ns)
+        wsgi_unit = best("b = wrapped(environ, start_response); b.close()", ns)
+
+        async def plain_loop(n: int) -> None:
+            for _ in range(n):
+                pass
+
+        async def unit_loop(n: int) -> None:
+            for _ in range(n):
+                async with request():
+                    pass
+
+        async_plain = async_best(plain_loop)
+        async_unit = async_best(unit_loop)
+
+    rows = [
+        ("with request(): pass", unit, nothing, "with Nothing(): pass"),
+        ("@request() f()", unit_call, call, "f()"),
+        ("async with request(): pass", async_unit, async_plain, "pass (in a coroutine)"),
+        ("pmnc_hook.wsgi(app) + close()", wsgi_unit, wsgi_plain, "app(environ, ...)"),
+    ]
+    print(f"{'':34} {'time':>9} {'over':>9}  baseline")
+    for label, t, base, base_label in rows:
+        print(f"{label:34} {t * 1e9:7.0f} ns {(t - base) * 1e9:+7.0f} ns  {base_label}")
+    print(f"{'(pass)':34} {bare * 1e9:7.0f} ns")
+    ok = unit - bare <= TARGET
+    print(f"entering and leaving a unit: {(unit - bare) * 1e9:.0f} ns over `pass`; target "
+          f"<= {TARGET * 1e9:.0f} ns: {'OK' if ok else 'MISSED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
