@@ -87,6 +87,11 @@ def measure(kind: str, directory: Path, releases: int, threads: int = 4, timeout
     else:
         tool.start_sync()
         tool.start_async()
+    sets: set = set()
+    if through_pmnc:
+        import pmnc_hook
+
+        pmnc_hook.on_reload(lambda event: sets.add((event.generation, event.changeset)))
     access = tool.load("a")
     unit = None
     if kind.endswith("_units"):
@@ -155,6 +160,8 @@ def measure(kind: str, directory: Path, releases: int, threads: int = 4, timeout
         "first_error": first_error,
         "releases": releases,
         "never": never,
+        # pmnc_hook: generations that published a or b alone (the deploy split in two)
+        "split": len({g for g, members in sets if g > 0 and members != ("a", "b")}),
         "tool_errors": tool.errors,
     }
 
@@ -183,9 +190,12 @@ def row(label: str, result: dict) -> str:
         return f"| {label} | run failed: {result['failed_run']} | | | |"
     kinds = ", ".join(f"{k} {v:,}" for k, v in result["kinds"].items())
     failed = f"{result['failed']:,}" + (f" ({kinds})" if kinds else "")
+    split = ""
+    if result.get("split"):
+        split = f"; {result['split']} generations published one of the two files alone"
     return (
         f"| {label} | {failed} | {result['mixed']:,} | {result['calls']:,} "
-        f"| {result['never']} of {result['releases']} |"
+        f"| {result['never']} of {result['releases']}{split} |"
     )
 
 
