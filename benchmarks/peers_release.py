@@ -74,35 +74,24 @@ def deploy(directory: Path, release: int, through_pmnc: bool) -> None:
         os.replace(temporary, directory / f"{name}.py")
 
 
-def measure(kind: str, directory: Path, releases: int, threads: int = 4, timeout: float = 2.0):
+def set_up(kind: str, directory: Path):
+    """Start ``kind`` over release 0; return (tool, call, refresh or None, change-sets seen)."""
     through_pmnc = kind.startswith("pmnc_hook")
     tool = peers.make_tool("pmnc_hook" if through_pmnc else kind, directory)
     deploy(directory, 0, through_pmnc)
-    refresh = None
-    if "refresh" in kind:
+    refresh, sets = None, set()
+    if through_pmnc:
         import pmnc_hook
 
+        pmnc_hook.on_reload(lambda event: sets.add((event.generation, event.changeset)))
+    if "refresh" in kind:
         pmnc_hook.install([directory], watch=False)
         refresh = pmnc_hook.refresh
     else:
         tool.start_sync()
         tool.start_async()
-    sets: set = set()
-    if through_pmnc:
-        import pmnc_hook
-
-        pmnc_hook.on_reload(lambda event: sets.add((event.generation, event.changeset)))
     access = tool.load("a")
-    unit = None
-    if kind.endswith("_units"):
-        import pmnc_hook
-
-        unit = pmnc_hook.request
-    stop = threading.Event()
-    counts: collections.Counter[str] = collections.Counter()
-    kinds: collections.Counter[str] = collections.Counter()
-    first_error: dict[str, str] = {}
-    lock = threading.Lock()
+    unit = pmnc_hook.request if kind.endswith("_units") else None
 
     def call():
         if unit is None:
@@ -110,30 +99,53 @@ def measure(kind: str, directory: Path, releases: int, threads: int = 4, timeout
         with unit():
             return access().g()
 
-    def caller():
+    return tool, call, refresh, sets
+
+
+class Callers:
+    """Threads calling ``call()`` in a loop, counting calls, failures and mixed results."""
+
+    def __init__(self, call, threads: int) -> None:
+        self.call = call
+        self.stop = threading.Event()
+        self.counts: collections.Counter[str] = collections.Counter()
+        self.kinds: collections.Counter[str] = collections.Counter()
+        self.first_error: dict[str, str] = {}
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(threads)]
+        for thread in self.threads:
+            thread.start()
+
+    def run(self) -> None:
         mine: collections.Counter[str] = collections.Counter()
-        while not stop.is_set():
+        while not self.stop.is_set():
             try:
-                a_release, b_release = call()
+                a_release, b_release = self.call()
             except Exception as exc:
                 mine["failed"] += 1
-                kinds[type(exc).__name__] += 1
-                first_error.setdefault(type(exc).__name__, str(exc)[:100])
+                self.kinds[type(exc).__name__] += 1
+                self.first_error.setdefault(type(exc).__name__, str(exc)[:100])
                 continue
             mine["calls"] += 1
             if a_release != b_release:
                 mine["mixed"] += 1
-        with lock:
-            counts.update(mine)
+        with self.lock:
+            self.counts.update(mine)
 
-    workers = [threading.Thread(target=caller, daemon=True) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
+    def finish(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(10)
+
+
+def measure(kind: str, directory: Path, releases: int, threads: int = 4, timeout: float = 2.0):
+    tool, call, refresh, sets = set_up(kind, directory)
+    callers = Callers(call, threads)
     never = 0
     try:
         for release in range(1, releases + 1):
             time.sleep(0.05)
-            deploy(directory, release, through_pmnc)
+            deploy(directory, release, kind.startswith("pmnc_hook"))
             if refresh is not None:
                 refresh()
             started = time.perf_counter()
@@ -148,16 +160,14 @@ def measure(kind: str, directory: Path, releases: int, threads: int = 4, timeout
                     break
                 time.sleep(0.001)
     finally:
-        stop.set()
-        for worker in workers:
-            worker.join(10)
+        callers.finish()
         tool.stop()
     return {
-        "calls": counts["calls"],
-        "failed": counts["failed"],
-        "mixed": counts["mixed"],
-        "kinds": dict(kinds),
-        "first_error": first_error,
+        "calls": callers.counts["calls"],
+        "failed": callers.counts["failed"],
+        "mixed": callers.counts["mixed"],
+        "kinds": dict(callers.kinds),
+        "first_error": callers.first_error,
         "releases": releases,
         "never": never,
         # pmnc_hook: generations that published a or b alone (the deploy split in two)

@@ -51,9 +51,7 @@ def free_port() -> int:
 
 async def get_room(port: int) -> dict | None:
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection("127.0.0.1", port), 5
-        )
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
     except (OSError, asyncio.TimeoutError):
         return None
     try:

@@ -139,15 +139,7 @@ asyncio.run(main())
     assert "OK" in result.stdout
 
 
-@pytest.mark.timeout(120)
-def test_an_object_handed_out_keeps_every_update_when_pmnc_init_hands_it_on(tmp_path):
-    # docs/releases.md: calls of a module-level object's methods are not tracked, so a
-    # reload does not wait for them. pmnc_init hands the same object to the new version
-    # (and gives it the new class), never a copy: then no update is lost, whatever runs.
-    result = run_script(
-        tmp_path,
-        CHILD_WAIT_FOR
-        + r"""
+HANDED_ON = r"""
 import threading
 from pathlib import Path
 import pmnc_hook
@@ -203,9 +195,15 @@ assert pmnc.tally.tally.count == sum(calls), (pmnc.tally.tally.count, sum(calls)
 assert releases == set(range(1, 22)), releases
 assert overlapped[0] > 0  # calls were running on the object while versions were published
 print("OK", sum(calls), "calls;", overlapped[0], "overlapped a publication")
-""",
-        timeout=100,
-    )
+"""
+
+
+@pytest.mark.timeout(120)
+def test_an_object_handed_out_keeps_every_update_when_pmnc_init_hands_it_on(tmp_path):
+    # docs/releases.md: calls of a module-level object's methods are not tracked, so a
+    # reload does not wait for them. pmnc_init hands the same object to the new version
+    # (and gives it the new class), never a copy: then no update is lost, whatever runs.
+    result = run_script(tmp_path, CHILD_WAIT_FOR + HANDED_ON, timeout=100)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK" in result.stdout
 
