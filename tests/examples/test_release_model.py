@@ -183,6 +183,7 @@ def worker(i):
 threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(4)]
 for t in threads:
     t.start()
+wait_for(lambda: 1 in releases, what="release 1 called")
 for release in range(2, 22):
     Path("mods/tally.py").write_text(SOURCE.format(release=release))
     pmnc_hook.refresh()
