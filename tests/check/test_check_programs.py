@@ -148,12 +148,16 @@ def test_check_on_an_example_directory_alone_is_clean(example):
     """``python -m pmnc_hook --check examples/X``, with the environment its README gives."""
     env = clean_env()
     readme = example / "README.md"
-    text = readme.read_text() if readme.exists() else ""
-    for word in text.split():
+    words = readme.read_text().split() if readme.exists() else []
+    paths = [str(example.relative_to(REPO))]
+    for word, following in zip(words, [*words[1:], ""]):
         if word.startswith("PMNC_HOOK_PATH="):
             env["PMNC_HOOK_PATH"] = str(REPO / word.split("=", 1)[1])
+        elif word == "--path":  # the runner's form, run from the example's directory
+            env["PMNC_HOOK_PATH"] = str(example / following)
+            paths = [str(example / following), *map(str, sorted(example.glob("*.py")))]
     result = subprocess.run(
-        [sys.executable, "-m", "pmnc_hook", "--check", str(example.relative_to(REPO))],
+        [sys.executable, "-m", "pmnc_hook", "--check", *paths],
         cwd=REPO,
         env=env,
         capture_output=True,
