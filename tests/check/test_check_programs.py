@@ -153,9 +153,10 @@ def test_check_on_an_example_directory_alone_is_clean(example):
     for word, following in zip(words, [*words[1:], ""]):
         if word.startswith("PMNC_HOOK_PATH="):
             env["PMNC_HOOK_PATH"] = str(REPO / word.split("=", 1)[1])
-        elif word == "--path":  # the runner's form, run from the example's directory
-            env["PMNC_HOOK_PATH"] = str(example / following)
-            paths = [str(example / following), *map(str, sorted(example.glob("*.py")))]
+        elif word == "--path":  # the runner's form, from the example's directory or the root
+            where = example / following if (example / following).is_dir() else REPO / following
+            env["PMNC_HOOK_PATH"] = str(where)
+            paths = [str(where), *map(str, sorted(example.glob("*.py")))]
     result = subprocess.run(
         [sys.executable, "-m", "pmnc_hook", "--check", *paths],
         cwd=REPO,
