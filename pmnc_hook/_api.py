@@ -161,9 +161,7 @@ class Hook:
         inherited, self.detector = self.detector, None
         if inherited is not None:
             inherited.forget_after_fork()
-        self.registry.reset_after_fork()
-        if self.signal is not None:
-            self.signal.after_fork_in_child()
+        self.registry.reset_after_fork()  # (the reload signal's pipe: reload_signal.py)
         self._start_detector()
         # Edits made between the fork and now have no event: once the new watcher runs, check
         # every loaded module. Through the detector, so a file still being written is read

@@ -3,10 +3,13 @@
 The handler only writes a byte to a pipe; a thread blocked on that pipe wakes and runs
 ``refresh()``, then logs one line saying what changed. Handlers the program had for other
 signals are left alone; the one this replaces is put back at ``uninstall()``. A handler the
-program installs later for the same signal wins (a warning says so once); a handler reset to
-the default by a forking server in its workers (gunicorn does this) is put back where that can
-be done (the main thread, e.g. in ``wsgi``/``asgi`` before each request). Forked children get
-a pipe and a thread of their own.
+program installs later for the same signal wins (a warning says so once). Forking servers
+reset every signal to its default in a new worker before installing their own handlers
+(gunicorn does): while the reload signal is installed, ``signal.signal(sig, SIG_DFL)`` of that
+very signal keeps pmnc_hook's handler (a worker would otherwise die of the signal), and a reset
+seen later is undone where that can be done (the main thread, e.g. in ``wsgi``/``asgi``). Forked
+children get a pipe and a thread of their own; the signal is blocked around the fork, so one
+that reaches the child early waits for its own pipe instead of waking the parent's.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import threading
 from typing import Any, Callable, Optional
 
 from pmnc_hook._errors import PmncHookError
+from pmnc_hook._fork import at_fork
 
 __all__ = ("ReloadSignal", "restore_if_reset", "signal_name")
 
@@ -26,6 +30,20 @@ _log = logging.getLogger("pmnc_hook.signal")
 _CHECK = 1.0  # seconds between checks that our handler is still the one installed
 
 _active: Optional[ReloadSignal] = None
+_set_handler = signal.signal  # the real one, whatever ``signal.signal`` is made to be
+
+
+def _signal(signalnum: int, handler: Any) -> Any:
+    """``signal.signal``, except that resetting the reload signal to its default keeps ours."""
+    active = _active
+    if active is not None and signalnum == active.signum and handler == signal.SIG_DFL:
+        _log.debug("%s reset to its default: pmnc_hook's reload handler stays", active.name)
+        return _set_handler(signalnum, active._installed)
+    return _set_handler(signalnum, handler)
+
+
+def _guard_resets(on: bool) -> None:
+    signal.signal = _signal if on else _set_handler
 
 
 def signal_name(signum: int) -> str:
@@ -68,7 +86,7 @@ class ReloadSignal:
         try:
             self._previous = signal.getsignal(self.signum)
             self._open()
-            signal.signal(self.signum, self._handler)
+            _set_handler(self.signum, self._handler)
         except (OSError, ValueError, RuntimeError) as exc:
             self._close()
             raise PmncHookError(
@@ -76,6 +94,7 @@ class ReloadSignal:
                 "e.g. HUP or USR2"
             ) from None
         _active = self
+        _guard_resets(True)
         self._start_thread()
 
     def _adopt(self) -> None:
@@ -93,6 +112,7 @@ class ReloadSignal:
             )
         self._installed = installed
         _active = self
+        _guard_resets(True)
         self._start_thread()
 
     def _open(self) -> None:
@@ -162,7 +182,7 @@ class ReloadSignal:
         if threading.current_thread() is not threading.main_thread():
             return
         if signal.getsignal(self.signum) == signal.SIG_DFL:
-            signal.signal(self.signum, self._installed)
+            _set_handler(self.signum, self._installed)
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop the thread; put the previous handler back (from the main thread)."""
@@ -181,12 +201,13 @@ class ReloadSignal:
             try:
                 if signal.getsignal(self.signum) == self._installed:
                     previous = self._previous if self._previous is not None else signal.SIG_DFL
-                    signal.signal(self.signum, previous)
+                    _set_handler(self.signum, previous)
             except (OSError, ValueError):
                 pass
         self._close()
         if _active is self:
             _active = None
+            _guard_resets(False)
 
     def after_fork_in_child(self) -> None:
         """In a forked child: a pipe and a thread of this process's own."""
@@ -200,3 +221,34 @@ def restore_if_reset() -> None:
     active = _active
     if active is not None:
         active.restore_if_reset()
+
+
+# The reload signal is blocked in the forking thread around a fork: in the child it stays
+# pending until the child has a pipe of its own (else it would wake the parent's thread).
+_blocked: list[set[int]] = []
+
+
+def _before_fork() -> None:
+    active = _active
+    if active is not None:
+        _blocked.append(signal.pthread_sigmask(signal.SIG_BLOCK, {active.signum}))
+
+
+def _after_fork_in_parent() -> None:
+    if _blocked:
+        signal.pthread_sigmask(signal.SIG_SETMASK, _blocked.pop())
+
+
+def _after_fork_in_child() -> None:
+    active = _active
+    if active is not None:
+        active.after_fork_in_child()
+    if _blocked:
+        signal.pthread_sigmask(signal.SIG_SETMASK, _blocked.pop())
+
+
+at_fork(
+    before=_before_fork,
+    after_in_parent=_after_fork_in_parent,
+    after_in_child=_after_fork_in_child,
+)

@@ -215,15 +215,6 @@ def test_gunicorn_workers_reload_on_the_signal_sent_to_them(tmp_path):
     assert "Traceback" not in log and "was sent SIGHUP" not in log, log
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core: with --preload, a gunicorn worker resets SIGHUP to the default action at boot "
-        "and pmnc_hook puts its handler back only at the worker's first request through "
-        "pmnc_hook.wsgi: the signal kills a worker that has served nothing yet, and gunicorn's "
-        "replacement, forked from the master, serves the release the master preloaded"
-    ),
-)
 @pytest.mark.timeout(120)
 def test_gunicorn_preload_worker_that_served_nothing_yet_survives_the_signal(tmp_path):
     site = site_with(tmp_path, "SIGHUP")

@@ -140,14 +140,6 @@ def test_single_process_reloads_on_hup_and_rolls_back_on_its_own_signal(tmp_path
     assert "Traceback" not in err, err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core (reload/reload_signal.py): a reload signal that reaches a forked child before "
-        "pmnc_hook's after-fork handler gave it a pipe of its own is written to the parent's "
-        "pipe: the parent refreshes, the child never does (block the signal around the fork?)"
-    ),
-)
 @pytest.mark.timeout(60)
 def test_a_worker_signalled_while_it_starts_reloads(tmp_path):
     # A server forks a worker just as the operator signals every worker: the signal reaches
