@@ -15,7 +15,9 @@ A settled file is judged together with the module files that are symlinks to it 
 Changes judged within one window form one change-set (``Target.commit``): the window opens with
 a notice and closes once nothing noticed is still settling (files held open by a writer do not
 count), or ``window`` seconds after it opened, whichever comes first, so a file rewritten
-forever cannot hold the others back.
+forever cannot hold the others back. Before it closes, every module file is looked at once:
+one whose stat changed since it was last judged, with no notice yet (its event is late), joins
+the window.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ class Settler:
         self._closed = False
         # Detector thread only: names judged changed and not committed yet; known symlinks.
         self._staged: set[str] = set()
+        self._looked: dict[str, Optional[StatKey]] = {}  # stats of late files already noticed
         self._links = Links()
 
     def notice(self, path: str, kind: Notice) -> None:
@@ -203,9 +206,31 @@ class Settler:
             if settling and opened is not None and now < opened + self.window:
                 return  # more of this change-set may be on its way
             self._window_opened = now if settling else None
+            closing = opened is not None and now < opened + self.window
+        if closing and self._late_changes():
+            return  # files changed whose events are late: they join this change-set
         staged, self._staged = sorted(self._staged), set()
+        self._looked.clear()
         names = self._target.commit()
         _log.debug("change-set committed: %s (judged changed: %s)", names, staged)
+
+    def _late_changes(self) -> bool:
+        """Notice the module files whose stat changed since they were last judged and that
+        no notice is about yet (their events are late: the watcher's thread waits for the
+        GIL while other threads run); tell whether there were any."""
+        late = []
+        with self._lock:
+            pending = set(self._pending)
+        for path, seen in self._target.watched():
+            if path in pending or seen is None:
+                continue
+            key = stat_key(path)
+            if key != seen.key and self._looked.get(path, seen.key) != key:
+                self._looked[path] = key  # judged once per state (a deleted file stays so)
+                late.append(path)
+        for path in late:
+            self.notice(path, Notice.STAT)
+        return bool(late)
 
     def report_long_writes(self, now: float) -> None:
         """Log, once per write, a file whose writer has held it open for ``LONG_OPEN`` s."""

@@ -16,7 +16,7 @@ from typing import Optional
 from pmnc_hook.reload.directives import Directives
 from pmnc_hook.reload.loader import PmncLoader
 from pmnc_hook.reload.locks import ModuleLock
-from pmnc_hook.reload.source import Source
+from pmnc_hook.reload.source import Fingerprint, Source
 from pmnc_hook.reload.tracking import StatefulModule, Tracker
 
 __all__ = ("HISTORY", "TOKEN", "Entry", "ModuleStatus", "Version", "VersionToken")
@@ -114,6 +114,9 @@ class Entry:
         self.failed_digest: Optional[bytes] = None
         self.logged: list[object] = []  # failure signatures already logged (bounded)
         self.pinned: Optional[bytes] = None  # a rollback holds against this file content
+        # The file as last judged (published content, or a change staged): what a sweep
+        # compares the file's stat with. Written by the detector thread and by checks.
+        self.seen: Optional[Fingerprint] = None
         self.aliases: set[str] = set()  # guarded by the registry's lock
         self.retired: list[tuple[int, weakref.ref[VersionToken]]] = []
 

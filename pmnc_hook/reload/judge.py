@@ -59,7 +59,7 @@ class Judge:
     def watched(self) -> list[tuple[str, Optional[Fingerprint]]]:
         """Return (path, published fingerprint) of every loaded module."""
         return [
-            (e.path, e.current.source.fingerprint)
+            (e.path, e.seen or e.current.source.fingerprint)
             for e in self.registry.loaded_entries()
             if e.current is not None
         ]
@@ -91,8 +91,9 @@ class Judge:
         if current is None:
             return None
         seen = current.source.fingerprint
-        if path == entry.path and seen.matches(stat_key(path)) and entry.pinned is None:
-            return None  # the stat proves the published content is still there
+        last = entry.seen or seen
+        if path == entry.path and last.matches(stat_key(path)) and entry.pinned is None:
+            return None  # the stat proves the file holds what was last judged
         try:
             found = self.registry.resolve(entry.name)
         except PmncHookError:
@@ -115,6 +116,7 @@ class Judge:
         if expect is not None and filename == path and source.fingerprint.key != expect:
             raise Unsettled(filename)  # written again since it settled
         digest = source.fingerprint.digest
+        entry.seen = source.fingerprint
         if entry.pinned is not None:
             if digest == entry.pinned:
                 return None  # a rollback holds until the file changes to something else

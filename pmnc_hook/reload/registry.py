@@ -176,6 +176,7 @@ class Registry:
         entry.last_error = None
         entry.candidate = None
         entry.failed_digest = None
+        entry.seen = version.source.fingerprint
         with self._lock:
             aliases = list(entry.aliases)
         with self._show_lock:

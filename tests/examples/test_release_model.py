@@ -209,14 +209,6 @@ def test_an_object_handed_out_keeps_every_update_when_pmnc_init_hands_it_on(tmp_
     assert "OK" in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=False,  # a race: it fails in most runs on today's code, not in every one
-    reason=(
-        "detect: with threads busy calling, two files renamed one right after the other are "
-        "often noticed in two settling windows (the watcher's thread waits for the GIL), so "
-        "they are published as two change-sets and units meet new a with old b"
-    ),
-)
 @pytest.mark.timeout(120)
 def test_two_files_renamed_together_are_one_change_set_under_load(tmp_path):
     # docs/releases.md: a cp, rsync or git checkout of several files is one change-set.
