@@ -190,6 +190,14 @@ def dependency_order(registry: Registry, members: set[str]) -> list[str]:
 def build_set(registry: Registry, changeset: ChangeSet) -> Outcome:
     """Build every member's new version (bodies run here, old versions keep serving)."""
     started = time.perf_counter()
+    for name, source in list(changeset.sources.items()):  # published meanwhile: no change
+        entry = registry.entry(name)
+        current = entry.current if entry is not None else None
+        same = (
+            current is not None and current.source.fingerprint.digest == source.fingerprint.digest
+        )
+        if same and name not in changeset.rollbacks:
+            del changeset.sources[name]
     changeset.dependents |= dependents(registry, changeset.sources)
     changeset.dependents -= set(changeset.sources)
     order = dependency_order(registry, changeset.members)

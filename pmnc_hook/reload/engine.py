@@ -47,6 +47,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Optional
 
 from pmnc_hook.reload import gate, holders
@@ -106,28 +107,32 @@ class Engine(Drains):
         """Return the ready publication ``name`` is a member of, if any."""
         return next((p for p in list(self.ready) if name in p.changeset.members), None)
 
-    def commit(self, batch: Optional[Batch] = None) -> list[str]:
+    def commit(self, batch: Optional[Batch] = None, rerun: Iterable[str] = ()) -> list[str]:
         """Turn staged changes into the pending change-set; return the changed names.
 
         ``batch`` (name -> source, rollback flags): exactly these changes, staged and
         committed as one (``refresh()``, a rollback); without it, everything the detector
-        staged. The set's members are the changed modules and every module depending on
-        them: all are taken off the facade, so whichever is accessed first builds the set.
+        staged. ``rerun``: loaded modules to run again with their own source. The set's
+        members are these and every module depending on them: all are taken off the
+        facade, so whichever is accessed first builds the set.
         """
-        if batch is not None and not batch:
+        rerun = set(rerun)
+        if batch is not None and not batch and not rerun:
             return []
         with self._lock:
-            staged = set(batch if batch is not None else self.staged)
+            staged = set(batch if batch is not None else self.staged) | rerun
         readers = dependents(self.registry, staged) if staged else set()
         with self._lock:
             if batch is None:
                 batch = {n: (s, self.staged_rollbacks.get(n)) for n, s in self.staged.items()}
                 self.staged.clear()
                 self.staged_rollbacks.clear()
-            if not batch or self.closed:
+            batch = {n: c for n, c in batch.items() if c[1] is not None or self._new(n, c[0])}
+            if not (batch or rerun) or self.closed:
                 return []
             rollbacks = {n: r for n, (_, r) in batch.items() if r is not None}
-            changes = ChangeSet({n: s for n, (s, _) in batch.items()}, rollbacks, readers)
+            sources = {n: s for n, (s, _) in batch.items()}
+            changes = ChangeSet(sources, rollbacks, (readers | rerun) - set(sources))
             failed = self.failed
             if failed is not None and failed.members & changes.members:
                 changes = failed.merged(changes)  # the next change of a member retries them
@@ -142,6 +147,13 @@ class Engine(Drains):
             for name in sorted(changes.members):  # their next access comes here
                 self.registry.hide(name)
         return sorted(changes.sources)
+
+    def _new(self, name: str, source: Source) -> bool:
+        """Tell whether ``source`` differs from what ``name`` publishes now (a change the
+        detector staged may have been published meanwhile by a ``refresh()``)."""
+        entry = self.registry.entry(name)
+        current = entry.current if entry is not None else None
+        return current is None or current.source.fingerprint.digest != source.fingerprint.digest
 
     # -- the access path ---------------------------------------------------------------
 
@@ -203,6 +215,11 @@ class Engine(Drains):
             self.expose_members(changeset)
             if isinstance(outcome.failure[1], KeyboardInterrupt):
                 raise outcome.failure[1]  # the one caller whose access ran the failing code
+            return
+        if not outcome.versions:  # nothing left to publish (it was published meanwhile)
+            with self._lock:
+                self.building.pop(me, None)
+            self.expose_members(changeset)
             return
         pub = Publication(changeset, outcome.versions, outcome.order, outcome.started)
         pub.prepare(self.registry)

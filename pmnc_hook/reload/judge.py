@@ -185,8 +185,5 @@ class Judge:
                 if dep in published and seen < (registry.version_of(dep) or 0):
                     stale.append(entry)
                     break
-        batch: Batch = {}
-        for entry in stale:
-            assert entry.current is not None
-            batch[entry.name] = (entry.current.source, None)
-        registry.engine.commit(batch)
+        if stale:
+            registry.engine.commit({}, rerun=[entry.name for entry in stale])

@@ -8,7 +8,7 @@ import pytest
 from conftest import CHILD_WAIT_FOR, run_script
 
 TWO_MODULES = r"""
-import os, threading, time
+import os, subprocess, sys, threading, time
 from pathlib import Path
 import pmnc_hook
 from pmnc_hook import pmnc
@@ -20,13 +20,18 @@ mods.mkdir()
 
 def deploy(release):
     # a.g() calls pmnc.b.f(x, y); each release changes both: f gains or loses a parameter.
+    # Like rsync or git: every file written aside first, then all renamed into place.
     extra = release % 2 == 1
-    for name, text in (
+    files = (
         ("b", f"def f(x, y{', z' if extra else ''}):\n    return ({release}, x, y)\n"),
         ("a", f"def g():\n    return pmnc.b.f(1, 2{', 3' if extra else ''}), {release}\n"),
-    ):
+    )
+    for name, text in files:
         (mods / f"{name}.py.new").write_text(text)
-        os.replace(mods / f"{name}.py.new", mods / f"{name}.py")
+    # By another process, as a deploy is: this one's busy threads would hold it back between
+    # two renames (the GIL), longer than any settle window.
+    renames = "; ".join(f"os.replace('mods/{n}.py.new', 'mods/{n}.py')" for n, _ in files)
+    subprocess.run([sys.executable, "-c", "import os; " + renames], check=True, timeout=60)
 """
 
 
