@@ -170,13 +170,14 @@ class Drains:
                     finally:
                         pub.waiters -= 1
                     continue
-            if not (pub.quiescent() and self.publish(pub)):
-                with self._lock:  # counts are zero but old code still runs: look again soon
-                    if pub in self.ready and pub.phase is Phase.DRAINING:
-                        self._cond.wait(pub.slice)
-                        if time.monotonic() >= pub.deadline:
-                            self.postpone(pub)
-                            break
+            if pub.quiescent() and self.publish(pub):
+                break  # published (or gone): no lock again, callers are running now
+            with self._lock:  # counts are zero but old code still runs: look again soon
+                if pub in self.ready and pub.phase is Phase.DRAINING:
+                    self._cond.wait(pub.slice)
+                    if time.monotonic() >= pub.deadline:
+                        self.postpone(pub)
+                        break
         pub.log_postponed(self.drain_timeout)
 
     def wait_migration(self, pub: Publication) -> None:

@@ -194,6 +194,8 @@ class Engine(Drains):
         nxt = entry.next
         if nxt is not None and self.registry.generation >= entry.next_generation:
             return nxt
+        if entry.shown:
+            return entry.published  # on the facade already: nothing to put back
         with self._lock:  # a commit hides its members under this lock: never undo that
             if entry.name not in self.members_locked():
                 self.registry.expose(entry)

@@ -105,6 +105,7 @@ class Entry:
         # Set during a publication's flip, before the generation moves (see engine.py).
         self.next: object = None
         self.next_generation = 0
+        self.shown = False  # published on the facade (written under the registry's show lock)
         self.tracker: Optional[Tracker] = None
         self.history: list[Published] = []
         self.last_error: Optional[BaseException] = None

@@ -193,10 +193,14 @@ class Registry:
         with self._show_lock:
             if not self.closed and entry.published is not None:
                 object.__setattr__(self.facade, entry.name, entry.published)
+                entry.shown = True
 
     def hide(self, name: str) -> None:
         """Take ``name`` off the facade: its next access comes to the registry."""
         with self._show_lock:
+            entry = self._entries.get(name)
+            if entry is not None:
+                entry.shown = False
             try:
                 object.__delattr__(self.facade, name)
             except AttributeError:
