@@ -164,6 +164,9 @@ class PmncLoader(importlib.abc.Loader):
             spec = ModuleSpec(module.__name__, self, origin=self.path)
             spec.has_location = True
             module.__spec__ = spec
+            # A publication since create_module left the version handed there stale: put the
+            # current one under the alias (the import system reads sys.modules again after).
+            self._current(self.name)
 
     def get_filename(self, fullname: Optional[str] = None) -> str:
         """Return the module file's path."""

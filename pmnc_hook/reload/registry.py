@@ -157,10 +157,18 @@ class Registry:
         return module
 
     def add_alias(self, alias: str, name: str) -> types.ModuleType:
-        """Record that ``import <alias>`` was handed module ``name``; return its module."""
-        module = self.current_module(name)
+        """Record that ``import <alias>`` was handed module ``name``; return its module, now
+        also ``sys.modules[alias]`` (read and set under the show lock, so a publication
+        racing this import cannot be undone by it: see ``PmncLoader.exec_module``)."""
+        self.current_module(name)
+        entry = self._entries[name]
         with self._lock:
-            self._entries[name].aliases.add(alias)
+            entry.aliases.add(alias)
+        with self._show_lock:
+            module = entry.module
+            assert module is not None
+            if not self.closed:
+                sys.modules[alias] = module
         return module
 
     # -- where versions show ---------------------------------------------------------------
