@@ -63,7 +63,8 @@ def admit(engine: Engine, tracker: Optional[Tracker]) -> None:
         count.pop()  # not in flight while waiting: the drain must not wait for us
         try:
             if pub.phase is Phase.MIGRATING:
-                engine.wait_migration(pub)
+                if not engine.wait_migration(pub):
+                    return  # its publisher waits for us: go on with the version there is
             else:
                 engine.wait(pub)
         finally:

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Optional
 
 from pmnc_hook.reload import gate, holders
 from pmnc_hook.reload.changeset import ChangeSet
+from pmnc_hook.reload.locks import Deadlock
 from pmnc_hook.reload.publish import Phase, Publication, migrate
 
 if TYPE_CHECKING:
+    from pmnc_hook.reload.entry import Entry
     from pmnc_hook.reload.registry import Registry
 
 __all__ = ("MAX_BACKOFF", "MIGRATION_WAIT", "Drains")
@@ -46,21 +48,28 @@ class Drains:
         with self._lock:
             return self.members_locked()
 
-    def members_locked(self) -> set[str]:
-        """Like ``members``, for a caller holding the lock (the engine adds its stages)."""
+    def members_locked(self, but: Optional[Publication] = None) -> set[str]:
+        """Like ``members`` (all but ``but``), for a caller holding the lock (the engine adds
+        its stages)."""
         found: set[str] = set()
         for pub in self.ready:
-            found |= pub.changeset.members
+            if pub is not but:
+                found |= pub.changeset.members
         return found
+
+    def show(self, entry: Entry, but: Optional[Publication] = None) -> None:
+        """Put ``entry``'s published version on the facade unless an unpublished set (but
+        ``but``, being published) holds it: its next access must come here and build that."""
+        with self._lock:  # a commit hides its members under this lock: never undo that
+            if entry.name not in self.members_locked(but):
+                self.registry.expose(entry)
 
     def expose_members(self, changeset: ChangeSet) -> None:
         """Put the members of a set that failed back on the facade (their old versions)."""
-        with self._lock:  # against a commit hiding them again meanwhile
-            members = self.members_locked()
-            for name in changeset.members:
-                entry = self.registry.entry(name)
-                if entry is not None and name not in members:
-                    self.registry.expose(entry)
+        for name in changeset.members:
+            entry = self.registry.entry(name)
+            if entry is not None:
+                self.show(entry)
 
     def update_gate(self) -> None:
         """Set the gate flags from the publications' phases (under the lock)."""
@@ -180,15 +189,20 @@ class Drains:
                         break
         pub.log_postponed(self.drain_timeout)
 
-    def wait_migration(self, pub: Publication) -> None:
-        """Wait one slice for another thread's migration of ``pub`` (cycle-checked)."""
-        self.registry.locks.begin_wait(pub)  # Deadlock if the publisher waits for us
+    def wait_migration(self, pub: Publication) -> bool:
+        """Wait one slice for another thread's migration of ``pub``; ``False``, at once, if
+        the publisher waits for this thread (a cycle): the caller then goes on unwaited."""
+        try:
+            self.registry.locks.begin_wait(pub)
+        except Deadlock:
+            return False
         try:
             with self._lock:
                 if pub in self.ready and pub.phase is Phase.MIGRATING:
                     self._cond.wait(pub.slice)
         finally:
             self.registry.locks.end_wait()
+        return True
 
     def notify(self) -> None:
         """Wake every thread waiting on a publication (a call or unit left)."""

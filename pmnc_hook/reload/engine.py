@@ -93,10 +93,10 @@ class Engine(Drains):
             else:
                 self.staged_rollbacks.pop(name, None)
 
-    def members_locked(self) -> set[str]:
-        """Return the names in every unpublished set (pending, building, ready; the caller
-        holds the lock: sets move between these under it)."""
-        found = super().members_locked()
+    def members_locked(self, but: Optional[Publication] = None) -> set[str]:
+        """Return the names in every unpublished set (pending, building, ready but ``but``;
+        the caller holds the lock: sets move between these under it)."""
+        found = super().members_locked(but)
         if self.pending is not None:
             found |= self.pending.members
         for changeset in self.building.values():
@@ -194,11 +194,8 @@ class Engine(Drains):
         nxt = entry.next
         if nxt is not None and self.registry.generation >= entry.next_generation:
             return nxt
-        if entry.shown:
-            return entry.published  # on the facade already: nothing to put back
-        with self._lock:  # a commit hides its members under this lock: never undo that
-            if entry.name not in self.members_locked():
-                self.registry.expose(entry)
+        if not entry.shown:
+            self.show(entry)
         return entry.published
 
     def _build(self, changeset: ChangeSet) -> None:

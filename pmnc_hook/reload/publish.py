@@ -223,5 +223,6 @@ def flip(registry: Registry, pub: Publication) -> None:
         old = entry.current
         if old is not None:
             pub.superseded.append((old.module, f"version {old.number}, superseded"))
-        registry.publish(entry, pub.versions[name], views[name])
+        registry.publish(entry, pub.versions[name], views[name], expose=False)
+        registry.engine.show(entry, pub)  # not if a newer set took it meanwhile
         lines.restore(pub.versions[name].module)

@@ -173,8 +173,9 @@ class Registry:
 
     # -- where versions show ---------------------------------------------------------------
 
-    def publish(self, entry: Entry, version: Version, view: object) -> None:
-        """Make ``version`` the current one of ``entry`` everywhere it shows."""
+    def publish(self, entry: Entry, version: Version, view: object, expose: bool = True) -> None:
+        """Make ``version`` the current one of ``entry`` everywhere it shows (on the facade
+        too unless ``expose`` is false: a change-set's flip leaves that to the engine)."""
         if entry.current is not None:
             self._retired += 1
         entry.remember(version)
@@ -194,7 +195,8 @@ class Registry:
             setattr(self.namespace, entry.name, version.module)
             for alias in aliases:
                 sys.modules[alias] = version.module
-        self.expose(entry)
+        if expose:
+            self.expose(entry)
 
     def expose(self, entry: Entry) -> None:
         """Put ``entry``'s published version on the facade (a plain attribute: fast hits)."""
