@@ -195,13 +195,15 @@ def _coroutine(tracker: Tracker, path: tuple[str, ...]) -> Callable[..., Any]:
 
     async def call_coroutine(*args: Any, **kwargs: Any) -> Any:
         append(None)
-        token = gate.enter_async(tracker)
+        token = None
         try:
             if gate.closed is not None:
                 await gate.admit_async(tracker)
+            token = gate.enter_async(tracker)  # once admitted: until then it holds nothing
             return await tracker.lookup(path)(*args, **kwargs)
         finally:
-            gate.leave_async(token)
+            if token is not None:
+                gate.leave_async(token)
             pop()
             if gate.watching is not None:
                 gate.exited()
