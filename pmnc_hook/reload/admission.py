@@ -32,13 +32,18 @@ _log = logging.getLogger("pmnc_hook.engine")
 
 
 def _blocking(engine: Engine, tracker: Optional[Tracker]) -> Optional[Publication]:
-    """Return the first publication this caller must not pass yet, if any."""
+    """Return a publication this caller must not pass yet, if any: a migrating one first
+    (holding what a draining one waits for lets a caller past that one, never past one
+    whose pmnc_init already runs)."""
+    draining = None
     for pub in list(engine.ready):
         if pub.phase not in (Phase.DRAINING, Phase.MIGRATING):
             continue
         if tracker is None or tracker in pub.trackers:
-            return pub
-    return None
+            if pub.phase is Phase.MIGRATING:
+                return pub
+            draining = draining or pub
+    return draining
 
 
 def admit(engine: Engine, tracker: Optional[Tracker]) -> None:
