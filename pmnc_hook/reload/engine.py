@@ -54,7 +54,7 @@ from pmnc_hook.reload import gate, holders
 from pmnc_hook.reload.changeset import ChangeSet, build_set, dependents
 from pmnc_hook.reload.drain import MIGRATION_WAIT, Drains
 from pmnc_hook.reload.publish import Phase, Publication
-from pmnc_hook.reload.source import Source
+from pmnc_hook.reload.source import Source, stat_key
 
 if TYPE_CHECKING:
     from pmnc_hook.reload.entry import Entry
@@ -66,6 +66,29 @@ _log = logging.getLogger("pmnc_hook.engine")
 
 # Changes committed together: module name -> (new source, (rollback_of, restores) or None).
 Batch = dict[str, tuple[Source, Optional[tuple[int, int]]]]
+
+
+def _holds(source: Source) -> bool:
+    """Tell whether ``source``'s file still holds what was read: a check that read it just
+    before a newer write must not stage the older content after the newer one."""
+    return stat_key(source.path) == source.fingerprint.key
+
+
+def _without_repeats(pending: ChangeSet, built: ChangeSet) -> Optional[ChangeSet]:
+    """Return ``pending`` without the changes ``built`` has already (two checks of one file
+    staged the same content), ``None`` if nothing is left."""
+    sources = {
+        n: s
+        for n, s in pending.sources.items()
+        if n not in built.sources
+        or built.sources[n].fingerprint.digest != s.fingerprint.digest
+        or n in pending.rollbacks
+    }
+    if sources == pending.sources:
+        return pending
+    if not sources:  # only repeats: their dependents were built with them too
+        return None
+    return ChangeSet(sources, dict(pending.rollbacks), set(pending.dependents))
 
 
 class Engine(Drains):
@@ -128,6 +151,7 @@ class Engine(Drains):
                 self.staged.clear()
                 self.staged_rollbacks.clear()
             batch = {n: c for n, c in batch.items() if c[1] is not None or self._new(n, c[0])}
+            batch = {n: c for n, c in batch.items() if c[1] is not None or _holds(c[0])}
             if not (batch or rerun) or self.closed:
                 return []
             rollbacks = {n: r for n, (_, r) in batch.items() if r is not None}
@@ -227,6 +251,8 @@ class Engine(Drains):
             if self.closed:
                 return
             pending = self.pending
+            if pending is not None:
+                pending = self.pending = _without_repeats(pending, changeset)
             if pending is not None and pending.sources.keys() & changeset.members:
                 self.pending = changeset.merged(pending)  # changed again while building
                 return
