@@ -7,8 +7,9 @@
 ``a.g()`` calls ``b.f(x, y)`` (through ``pmnc.b`` for pmnc_hook, a plain ``import b`` for the
 others). Every deploy changes both files: ``f`` gains a parameter (or loses it again) and
 ``g`` passes it; each file carries the release number, and ``g`` returns both. Four threads
-call ``a.g()`` in a loop while 30 releases are deployed, each as two atomic renames made one
-after the other (as ``rsync`` or ``git checkout`` writes them). Each tool detects and reloads
+call ``a.g()`` in a loop while 30 releases are deployed, each as two files written aside and
+renamed into place one after the other by another process (as ``rsync`` or ``git checkout``
+writes them). Each tool detects and reloads
 in its usual way (peers.py's drivers: pmnc_hook's watcher, jurigged's watcher, watchfiles +
 ``importlib.reload``, IPython's ``check()`` every 50 ms); the next release is deployed once
 the current one is served whole, or after 2 s. Counted, per tool:
@@ -68,10 +69,15 @@ def sources(release: int, through_pmnc: bool) -> dict[str, str]:
 
 
 def deploy(directory: Path, release: int, through_pmnc: bool) -> None:
+    # Every file written aside, then all renamed into place by another process, as a deploy
+    # tool is (in this busy process the renames would wait for the GIL between them).
+    renames = []
     for name, text in sources(release, through_pmnc).items():
         temporary = directory / f".{name}.py.new"
         peers.write(temporary, text)
-        os.replace(temporary, directory / f"{name}.py")
+        renames.append((str(temporary), str(directory / f"{name}.py")))
+    code = "import os\n" + "".join(f"os.replace({a!r}, {b!r})\n" for a, b in renames)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
 def set_up(kind: str, directory: Path):
