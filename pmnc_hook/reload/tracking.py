@@ -76,10 +76,11 @@ class Tracker:
         self.module = module
         self.ns = module.__dict__
 
-    def lookup(self, path: tuple[str, ...]) -> Any:
-        """Return the current version's object at ``path`` (``("Cls", "method")``)."""
+    def lookup(self, path: tuple[str, ...], ns: Optional[dict[str, Any]] = None) -> Any:
+        """Return the current version's object at ``path`` (``("Cls", "method")``), or the
+        one in ``ns`` (a version's globals read once by the caller)."""
         try:
-            value = self.ns[path[0]]
+            value = (self.ns if ns is None else ns)[path[0]]
         except KeyError:
             raise self.missing(path) from None
         for part in path[1:]:
@@ -288,8 +289,11 @@ class ClassProxy:
         return self._wrapped(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
-        value = getattr(self._current(), name)
-        if callable(value) and runs_module_code(value, self._tracker.ns):
+        # One read of the current version: a swap between reading the class and its globals
+        # would make a method of the old class look foreign, and hand it out untracked.
+        ns = self._tracker.ns
+        value = getattr(self._tracker.lookup(self._path, ns), name)
+        if callable(value) and runs_module_code(value, ns):
             return self._tracker.wrap((*self._path, name), value)
         return value
 
