@@ -19,6 +19,7 @@ from pmnc_hook.detect.detector import Detector
 from pmnc_hook.detect.interfaces import Backend, Notify
 from pmnc_hook.reload import facade as _facade
 from pmnc_hook.reload import gate
+from pmnc_hook.reload.engine import Engine
 from pmnc_hook.reload.events import ReloadEvent, listeners
 from pmnc_hook.reload.finder import PmncFinder
 from pmnc_hook.reload.registry import ModuleStatus, Registry
@@ -286,17 +287,31 @@ def on_reload(callback: Callable[[ReloadEvent], object]) -> Callable[[], None]:
     return listeners.subscribe(callback)
 
 
+_forking: Optional[Engine] = None  # whose lock the forking thread holds (before_fork)
+
+
 def _before_fork() -> None:
-    # No fork in the middle of install()/uninstall(): the child would be half-installed.
+    # No fork in the middle of install()/uninstall(): the child would be half-installed;
+    # none in the middle of another thread's pmnc_init: the child would not have that thread.
+    global _forking
     _install_lock.acquire()
+    hook = _current
+    if hook is not None and hook.installed:
+        _forking = hook.registry.engine
+        _forking.before_fork()
 
 
 def _after_fork_in_parent() -> None:
+    global _forking
+    engine, _forking = _forking, None
+    if engine is not None:
+        engine.after_fork_in_parent()
     _install_lock.release()
 
 
 def _after_fork_in_child() -> None:
-    global _install_lock
+    global _install_lock, _forking
+    _forking = None  # the engine's lock is made anew in the child (Engine.reset_after_fork)
     _install_lock = threading.RLock()
     listeners.reset_after_fork()
     hook = _current

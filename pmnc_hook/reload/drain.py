@@ -204,6 +204,40 @@ class Drains:
             self.registry.locks.end_wait()
         return True
 
+    def before_fork(self) -> None:
+        """Hold the lock across a fork once no other thread's migration runs, so a child
+        never inherits a half-run ``pmnc_init`` (bounded by ``drain_timeout``; not at all if
+        that migration waits for the forking thread). ``after_fork_in_parent`` releases it."""
+        me = threading.get_ident()
+        give_up = time.monotonic() + self.drain_timeout
+        self._lock.acquire()
+        while True:
+            running = next(
+                (p for p in self.ready if p.phase is Phase.MIGRATING and p.publisher != me), None
+            )
+            remaining = give_up - time.monotonic()
+            if running is None or remaining <= 0 or not self._may_wait_for(running):
+                return
+            self._cond.wait(min(remaining, running.slice))
+
+    def _may_wait_for(self, pub: Publication) -> bool:
+        # A migration waiting (through module locks or migrations) for this thread would
+        # never end while the fork waits for it.
+        self._lock.release()
+        try:
+            self.registry.locks.begin_wait(pub)
+        except Deadlock:
+            return False
+        else:
+            self.registry.locks.end_wait()
+            return True
+        finally:
+            self._lock.acquire()
+
+    def after_fork_in_parent(self) -> None:
+        """Release what ``before_fork`` held."""
+        self._lock.release()
+
     def notify(self) -> None:
         """Wake every thread waiting on a publication (a call or unit left)."""
         with self._lock:

@@ -285,11 +285,37 @@ class Engine(Drains):
             if thread != me:
                 del self.building[thread]
                 self.pending = changeset.merged(self.pending)
-        for pub in self.ready:
+        for pub in list(self.ready):
             pub.reset_after_fork()
+            if pub.phase is Phase.MIGRATING and pub.publisher not in (None, me):
+                self._orphaned(pub)  # the fork did not wait for it (see ``before_fork``)
+                continue
             if pub.publisher not in (None, me):
                 pub.publisher = None
             if pub.phase is not Phase.MIGRATING:
                 pub.phase = Phase.POSTPONED
                 pub.retry_at = 0.0
         self.update_gate()
+
+    def _orphaned(self, pub: Publication) -> None:
+        """In a forked child: ``pub``'s migration ran on a thread the child does not have.
+        Past the flip's moment its versions are current: finish the flip here. Before it,
+        drop the half-migrated versions; the set is built again from its sources here."""
+        from pmnc_hook.reload.publish import complete, flipped
+
+        self.ready.remove(pub)  # nobody waits for it here: no notification (and no lock)
+        pub.phase = Phase.DONE
+        pub.publisher = None
+        if flipped(self.registry, pub):
+            complete(self.registry, pub)
+            return
+        for name in pub.order:
+            entry = self.registry.entry(name)
+            if entry is not None:
+                entry.next = None
+        self.pending = pub.changeset.merged(self.pending)
+        _log.warning(
+            "forked while another thread ran pmnc_init of %s: the child builds %s again",
+            ", ".join(pub.order),
+            ", ".join(sorted(pub.changeset.members)),
+        )

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from pmnc_hook.reload.registry import Registry
     from pmnc_hook.reload.tracking import Tracker
 
-__all__ = ("Phase", "Publication", "flip", "migrate")
+__all__ = ("Phase", "Publication", "complete", "flip", "flipped", "migrate")
 
 
 class Phase(enum.Enum):
@@ -217,12 +217,28 @@ def flip(registry: Registry, pub: Publication) -> None:
         entry.next_generation = generation  # before ``next``: a reader checks both
         entry.next = views[name]
     registry.generation = generation  # the moment: from here every access sees the new set
+    complete(registry, pub)
+
+
+def flipped(registry: Registry, pub: Publication) -> bool:
+    """Tell whether ``pub``'s flip has passed its moment (its versions are the current set)."""
+    generation = next(iter(pub.versions.values())).generation
+    return 0 < generation <= registry.generation
+
+
+def complete(registry: Registry, pub: Publication) -> None:
+    """After the moment of ``flip``: make each member's new version its entry's current one
+    (also, in a forked child, for a flip the parent's thread did not finish)."""
     for name in pub.order:
         entry = registry.entry(name)
         assert entry is not None
+        version = pub.versions[name]
         old = entry.current
+        if old is version:
+            continue
         if old is not None:
             pub.superseded.append((old.module, f"version {old.number}, superseded"))
-        registry.publish(entry, pub.versions[name], views[name], expose=False)
+        view = entry.next if entry.next is not None else entry.view(version)
+        registry.publish(entry, version, view, expose=False)
         registry.engine.show(entry, pub)  # not if a newer set took it meanwhile
-        lines.restore(pub.versions[name].module)
+        lines.restore(version.module)
