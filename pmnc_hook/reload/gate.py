@@ -17,7 +17,7 @@ import contextvars
 import sys
 import threading
 from collections import deque
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 if TYPE_CHECKING:
     from pmnc_hook.reload.engine import Engine
@@ -94,18 +94,32 @@ def async_calls() -> tuple[Tracker, ...]:
     return _async_calls.get()
 
 
+def _asyncio_function(name: str, python_module: str) -> Optional[Callable[[], object]]:
+    """Return asyncio's ``name`` if asyncio is imported (its C accelerator's, else the
+    Python module's). Never ``asyncio.<submodule>`` itself: while another thread imports
+    asyncio, or under lazy imports, the package is in ``sys.modules`` without them."""
+    function = getattr(sys.modules.get("_asyncio"), name, None)
+    if function is None:
+        function = getattr(sys.modules.get(python_module), name, None)
+    return function
+
+
+def _running_loop() -> object:
+    get = _asyncio_function("_get_running_loop", "asyncio.events")
+    return get() if get is not None else None  # no asyncio yet: no loop is running
+
+
 def on_event_loop() -> bool:
     """Tell whether this thread is running an asyncio event loop (it must never block)."""
-    asyncio = sys.modules.get("asyncio")
-    return asyncio is not None and asyncio.events._get_running_loop() is not None
+    return _running_loop() is not None
 
 
 def caller_id() -> object:
     """Return who is calling: the thread, and the asyncio task if one is running."""
     me = threading.get_ident()
-    asyncio = sys.modules.get("asyncio")
-    if asyncio is not None and asyncio.events._get_running_loop() is not None:
-        task = asyncio.current_task()
+    if _running_loop() is not None:
+        current = _asyncio_function("current_task", "asyncio.tasks")
+        task = current() if current is not None else None
         if task is not None:
             return (me, id(task))
     return me

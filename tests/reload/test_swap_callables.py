@@ -235,3 +235,42 @@ def test_a_captured_function_follows_stateful_stateless_stateful(tmp_path):
                 assert pmnc.acc.total() == before + 1, "the update went to another version"
         """,
     )
+
+
+GEN = """\
+def gen(n):
+    yield from range(n)
+
+def pmnc_init(old_module, new_module, new_module_filename):
+    pass
+"""
+
+
+def test_a_tracked_generator_called_while_another_thread_imports_asyncio(tmp_path):
+    # asyncio half imported (in sys.modules, without its submodules yet) is no running loop.
+    write(tmp_path / "mods" / "g.py", GEN)
+    run_scenario(
+        tmp_path,
+        """
+        class Pause:  # holds asyncio's import at its first submodule until told
+            def find_spec(self, name, path=None, target=None):
+                if name == "asyncio.base_events" and threading.current_thread().name == "importer":
+                    event("paused").set()
+                    assert event("go").wait(10), "never let go"
+                return None
+
+        def main():
+            pmnc_hook.install([MODS], poll=3600)
+            assert pmnc.g.gen  # loaded before: its first load imports what it needs
+            assert "asyncio" not in sys.modules
+            sys.meta_path.insert(0, Pause())
+            importer = started(lambda: __import__("asyncio"), "importer")
+            assert event("paused").wait(10), "asyncio's import never began"
+            assert "asyncio" in sys.modules and not hasattr(sys.modules["asyncio"], "events")
+            try:
+                assert list(pmnc.g.gen(3)) == [0, 1, 2]
+            finally:
+                event("go").set()
+            joined([importer], 10)
+        """,
+    )
