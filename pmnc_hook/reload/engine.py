@@ -33,6 +33,9 @@ Lock discipline (the engine's part; see also ``registry.py``):
   holds it: membership and the facade change together); never the other way round. A set
   moves between pending, building and ready in one critical section, so ``members_locked``
   always sees it somewhere.
+* ``access`` looks at ``pending``, ``ready`` and ``building`` without the lock for its fast
+  path (a member of a set another thread builds): a stale look only serves the published
+  version a moment longer, as the locked path would have.
 * Callers count themselves in and out without any lock (``deque`` append/pop); the gate is
   closed *before* the counts are read when publishing, so no call slips past (``gate.py``).
 * Every wait is bounded: drains by the publication's deadline, waits for a migration by
@@ -185,6 +188,15 @@ class Engine(Drains):
         """Return what ``pmnc.<name>`` is now for this caller; build or publish if it may."""
         me = threading.get_ident()
         name = entry.name
+        # The common case while another thread builds a set: nothing to start, nothing to
+        # publish; a member of that set serves its published version, no lock taken.
+        if (
+            self.pending is None
+            and not self.ready
+            and me not in self.building
+            and any(name in b.members for b in list(self.building.values()))
+        ):
+            return self.visible(entry, True)
         with self._lock:
             pending = self.pending
             start = (
@@ -203,6 +215,10 @@ class Engine(Drains):
                 assert pending is not None
                 self.building[me] = pending
                 self.pending = None
+            # A member of a set on its way stays off the facade: no second look under the
+            # lock for every call made while its set is built (whoever publishes or drops
+            # the set puts it back).
+            held = not start and name in self.members_locked()
         if start:
             assert pending is not None
             self._build(pending)
@@ -210,15 +226,16 @@ class Engine(Drains):
             pub = self.publication_of(name)
             if pub is not None:
                 self._retry(pub)
-        return self.visible(entry)
+        return self.visible(entry, held)
 
-    def visible(self, entry: Entry) -> object:
+    def visible(self, entry: Entry, held: bool = False) -> object:
         """Return the published object of ``entry`` at this moment of the generation flip,
-        and put it back on the facade once it is no member of any unpublished set."""
+        and put it back on the facade once it is no member of any unpublished set (unless
+        the caller just saw it ``held`` by one)."""
         nxt = entry.next
         if nxt is not None and self.registry.generation >= entry.next_generation:
             return nxt
-        if not entry.shown:
+        if not (entry.shown or held):
             self.show(entry)
         return entry.published
 
