@@ -287,7 +287,7 @@ def on_reload(callback: Callable[[ReloadEvent], object]) -> Callable[[], None]:
     return listeners.subscribe(callback)
 
 
-_forking: Optional[Engine] = None  # whose lock the forking thread holds (before_fork)
+_forking: Optional[Engine] = None  # the engine a fork holds migrations back in (before_fork)
 
 
 def _before_fork() -> None:
@@ -311,7 +311,7 @@ def _after_fork_in_parent() -> None:
 
 def _after_fork_in_child() -> None:
     global _install_lock, _forking
-    _forking = None  # the engine's lock is made anew in the child (Engine.reset_after_fork)
+    _forking = None  # the child's engine forgets the fork (Engine.reset_after_fork)
     _install_lock = threading.RLock()
     listeners.reset_after_fork()
     hook = _current

@@ -40,6 +40,7 @@ class Drains:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self.ready: list[Publication] = []
+        self.forking: Optional[int] = None  # a thread forking: no migration begins meanwhile
         self.failed: Optional[ChangeSet] = None
         self.closed = False
 
@@ -109,8 +110,9 @@ class Drains:
     def publish(self, pub: Publication) -> bool:
         """Run the publication (pmnc_inits, flip) if it is still quiescent; ``False`` if not."""
         with self._lock:
-            if pub not in self.ready or pub.publisher is not None or self.closed:
-                return pub not in self.ready
+            forking = self.forking not in (None, threading.get_ident())
+            if pub not in self.ready or pub.publisher is not None or self.closed or forking:
+                return pub not in self.ready  # (while forking: retried, as a drain is)
             pub.phase = Phase.MIGRATING
             pub.publisher = threading.get_ident()
             self.update_gate()
@@ -205,20 +207,24 @@ class Drains:
         return True
 
     def before_fork(self) -> None:
-        """Hold the lock across a fork once no other thread's migration runs, so a child
-        never inherits a half-run ``pmnc_init`` (bounded by ``drain_timeout``; not at all if
-        that migration waits for the forking thread). ``after_fork_in_parent`` releases it."""
+        """Wait until no other thread's migration runs, then let none begin until the fork
+        is done (``after_fork_in_parent``), so a child never inherits a half-run
+        ``pmnc_init``. Bounded by ``drain_timeout``; no wait at all if that migration waits
+        for the forking thread. No lock is held across the fork: threads the child starts
+        before its own reset (the reload signal's) must not find one held."""
         me = threading.get_ident()
         give_up = time.monotonic() + self.drain_timeout
-        self._lock.acquire()
-        while True:
-            running = next(
-                (p for p in self.ready if p.phase is Phase.MIGRATING and p.publisher != me), None
-            )
-            remaining = give_up - time.monotonic()
-            if running is None or remaining <= 0 or not self._may_wait_for(running):
-                return
-            self._cond.wait(min(remaining, running.slice))
+        with self._lock:
+            while True:
+                running = next(
+                    (p for p in self.ready if p.phase is Phase.MIGRATING and p.publisher != me),
+                    None,
+                )
+                remaining = give_up - time.monotonic()
+                if running is None or remaining <= 0 or not self._may_wait_for(running):
+                    break
+                self._cond.wait(min(remaining, running.slice))
+            self.forking = me
 
     def _may_wait_for(self, pub: Publication) -> bool:
         # A migration waiting (through module locks or migrations) for this thread would
@@ -235,8 +241,10 @@ class Drains:
             self._lock.acquire()
 
     def after_fork_in_parent(self) -> None:
-        """Release what ``before_fork`` held."""
-        self._lock.release()
+        """Let migrations begin again (``before_fork``)."""
+        with self._lock:
+            self.forking = None
+            self._cond.notify_all()
 
     def notify(self) -> None:
         """Wake every thread waiting on a publication (a call or unit left)."""

@@ -297,6 +297,7 @@ class Engine(Drains):
             gate.units.append(None)
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
+        self.forking = None
         me = threading.get_ident()
         for thread, changeset in list(self.building.items()):
             if thread != me:
