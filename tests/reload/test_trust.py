@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
+import subprocess
 import sys
 import threading
 
 import pytest
-from conftest import run_script, write
+from conftest import clean_env, run_script, write
 
 import pmnc_hook
 from pmnc_hook import ModuleLoadError, pmnc
@@ -131,14 +133,78 @@ def test_base_exception_in_a_first_load_is_a_module_load_error(
     assert isinstance(info.value.__cause__, (asyncio.CancelledError, Custom, SystemExit))
 
 
-def test_an_unreadable_module_is_logged_once_not_once_per_access(moddir, isolated, caplog):
+def test_a_fifo_named_like_a_module_is_an_error_to_its_callers_not_a_log_flood(
+    moddir, isolated, caplog
+):
     os.mkfifo(moddir / "bar.py")
     pmnc_hook.install([str(moddir)], watch=False)
     caplog.set_level(logging.ERROR, logger="pmnc_hook")
     for _ in range(100):
-        with pytest.raises(AttributeError):  # ModuleLoadError, or the name is no module file
+        with pytest.raises(AttributeError, match="named pipe"):  # no module file: no load
             pmnc.bar  # noqa: B018
-    assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) <= 1
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def _unprivileged() -> list[str]:
+    """The command prefix that runs a program without root's power to read any file."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: no file is unreadable")
+    drop = [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+    probe = subprocess.run([*drop, "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"setpriv cannot drop root's file access here: {probe.stderr!r}")
+    return drop
+
+
+@pytest.mark.parametrize("when", ["first load", "reload"])
+def test_a_module_file_without_read_permission_is_logged_once(tmp_path, when):
+    prefix = _unprivileged()
+    path = write(tmp_path / "mods" / "bar.py", "V = 1\n")
+    code = f"""
+import logging, os, sys
+import pmnc_hook
+from pmnc_hook import pmnc
+errors = []
+class Count(logging.Handler):
+    def emit(self, record):
+        if record.levelno >= logging.ERROR:
+            errors.append(record.getMessage())
+logging.getLogger("pmnc_hook").addHandler(Count())
+pmnc_hook.install(["mods"], poll=3600)
+if {when!r} == "reload":
+    assert pmnc.bar.V == 1
+    os.utime("mods/bar.py", ns=(0, 0))  # a change: a new key
+os.chmod("mods/bar.py", 0)
+for _ in range(100):
+    pmnc_hook.refresh()
+    try:
+        served = pmnc.bar.V
+    except pmnc_hook.PmncHookError:
+        served = None
+print(len(errors), served, pmnc_hook.status().get("bar") and pmnc_hook.status()["bar"].last_error)
+print(errors[0] if errors else "")
+"""
+    try:
+        result = subprocess.run(
+            [*prefix, sys.executable, "-c", code],
+            cwd=tmp_path,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        path.chmod(0o644)
+    assert result.returncode == 0, result.stderr
+    counts, message = result.stdout.splitlines()[:2]
+    logged, served, last_error = counts.split(" ", 2)
+    assert logged == "1", result.stdout + result.stderr  # not one per access
+    assert "bar.py" in message and "ermission" in message, message
+    if when == "reload":
+        assert served == "1" and last_error != "None"  # the old version serves, saying why
 
 
 def test_two_broken_contents_alternating_are_each_logged_once(moddir, isolated, caplog):
