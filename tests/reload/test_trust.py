@@ -35,8 +35,9 @@ def gates():
     del builtins.ENTERED, builtins.RELEASE
 
 
+@pytest.mark.parametrize("replace", ["uninstall-install", "install"])
 @pytest.mark.parametrize("load", ["first", "reload"])
-def test_a_load_finishing_after_uninstall_shows_nowhere(tmp_path, gates, isolated, load):
+def test_a_load_finishing_after_uninstall_shows_nowhere(tmp_path, gates, isolated, load, replace):
     entered, release = gates
     a, b = tmp_path / "a", tmp_path / "b"
     write(b / "bar.py", "ORIGIN = 'b'\n")
@@ -53,8 +54,9 @@ def test_a_load_finishing_after_uninstall_shows_nowhere(tmp_path, gates, isolate
     loader = threading.Thread(target=lambda: results.append(pmnc.bar.ORIGIN))
     loader.start()
     assert entered.wait(10)
-    pmnc_hook.uninstall()
-    pmnc_hook.install([str(b)], watch=False)
+    if replace == "uninstall-install":
+        pmnc_hook.uninstall()
+    pmnc_hook.install([str(b)], watch=False)  # other settings: replaces the installed hook
     release.set()
     loader.join(10)
     assert not loader.is_alive()
