@@ -82,3 +82,42 @@ def test_a_version_nowhere_is_none(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
     assert toxfile().find_python("3.1") is None
+
+
+def _readme_commands() -> dict[str, str]:
+    """The README's two set-up commands, keyed by their comment."""
+    text = (REPO / "README.md").read_text()
+    block = re.search(r"```sh\n(.*?)```", text, re.S)
+    assert block, "the README's first shell block holds the set-up commands"
+    found = {}
+    for line in block.group(1).splitlines():
+        command, _, comment = line.partition("#")
+        found[comment.strip()] = command.strip()
+    return found
+
+
+def test_ci_runs_the_readme_test_command_exactly_and_sets_no_python_version():
+    command = _readme_commands()["run the tests"]
+    script = (REPO / ".ci" / "run").read_text()
+    lines = [line.strip() for line in script.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    assert lines[-1] == command, f".ci/run does not end with the README's {command!r}"
+    assert lines.count(command) == 1
+    # Nothing before it picks interpreters for tox: toxfile.py finds them itself.
+    assert "PYENV_VERSION" not in script
+    assert not re.search(r"^\s*(export\s+)?(TOX_|PY_COLORS)", script, re.M)
+
+
+def test_ci_fails_early_naming_a_missing_version(monkeypatch, tmp_path, capsys):
+    # .ci/run (set -e) runs `python toxfile.py` before the README's command: exit 1, naming it.
+    script = (REPO / ".ci" / "run").read_text()
+    assert script.index("python toxfile.py") < script.index(_readme_commands()["run the tests"])
+    spec = importlib.util.spec_from_file_location("toxfile_ci", REPO / "toxfile.py")
+    assert spec and spec.loader
+    toxfile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(toxfile)
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))  # no pyenv builds
+    monkeypatch.setattr(toxfile, "MATRIX", (f"{sys.version_info[0]}.{sys.version_info[1]}", "3.99"))
+    assert toxfile.main() == 1
+    out, err = capsys.readouterr()
+    assert "python3.99: MISSING" in out and "no CPython 3.99" in err
