@@ -34,8 +34,8 @@ Lock discipline (the engine's part; see also ``registry.py``):
   moves between pending, building and ready in one critical section, so ``members_locked``
   always sees it somewhere.
 * ``access`` looks at ``pending``, ``ready`` and ``building`` without the lock for its fast
-  path (a member of a set another thread builds): a stale look only serves the published
-  version a moment longer, as the locked path would have.
+  path (nothing pending, nothing ready): a stale look only serves the published version a
+  moment longer, as the locked path would have.
 * Callers count themselves in and out without any lock (``deque`` append/pop); the gate is
   closed *before* the counts are read when publishing, so no call slips past (``gate.py``).
 * Every wait is bounded: drains by the publication's deadline, waits for a migration by
@@ -188,15 +188,12 @@ class Engine(Drains):
         """Return what ``pmnc.<name>`` is now for this caller; build or publish if it may."""
         me = threading.get_ident()
         name = entry.name
-        # The common case while another thread builds a set: nothing to start, nothing to
-        # publish; a member of that set serves its published version, no lock taken.
-        if (
-            self.pending is None
-            and not self.ready
-            and me not in self.building
-            and any(name in b.members for b in list(self.building.values()))
-        ):
-            return self.visible(entry, True)
+        # Nothing to start, nothing to publish (the common case while a set is built, or a
+        # body runs and the facade records): the published version, no lock taken. A member
+        # of a set being built stays off the facade.
+        if self.pending is None and not self.ready and me not in self.building:
+            held = any(name in b.members for b in list(self.building.values()))
+            return self.visible(entry, held)
         with self._lock:
             pending = self.pending
             start = (

@@ -1,10 +1,10 @@
 """Record what a module body (or ``pmnc_init``) reads through ``pmnc``: its dependencies.
 
-While any thread runs a body, the ``pmnc`` facade's class is switched to one whose
-``__getattribute__`` notes every module access of a thread that is recording; when no body
-runs anywhere, the facade is back to plain attribute hits (no code of ours on a hit). Every
-access is recorded, whether it is the body's own ``pmnc.x`` or one made by a function the
-body calls, with the version number it saw.
+While any thread runs a body, the ``pmnc`` facade holds no attributes (``facade.py``), so every
+module access goes through the registry, which calls ``note``: the accesses of a thread that
+is recording are kept; when no body runs anywhere, the facade is back to plain attribute hits
+(no code of ours on a hit). Every access is recorded, whether it is the body's own ``pmnc.x``
+or one made by a function the body calls, with the version number it saw.
 """
 
 from __future__ import annotations
@@ -75,7 +75,5 @@ def reset_after_fork() -> None:
     global _lock, _active
     _lock = threading.Lock()
     _active = len(_stack())
+    facade.reset_after_fork()
     facade.record_accesses(_active > 0)
-
-
-facade.on_access = note

@@ -10,7 +10,8 @@ Lock discipline (the registry's part; the engine's is in ``engine.py``):
 * ``_lock`` guards ``_entries`` and every ``Entry.aliases``; a leaf, held for dict updates only.
 * ``_show_lock`` guards every write to the facade and ``sys.modules`` against ``close()``: once
   closed, nothing of this registry shows anywhere again (an install over other directories
-  must never serve this one's modules). A leaf, held for a few attribute writes.
+  must never serve this one's modules). Held for a few attribute writes; inside it only
+  ``facade.write_lock`` (a leaf, also taken when the facade starts or stops recording).
 * Module locks (``locks.LockGraph``): first loads only.
 """
 
@@ -25,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Optional
 
 from pmnc_hook._errors import UnsafeModuleError
-from pmnc_hook.reload import access, lines, recording
+from pmnc_hook.reload import access, facade, lines, recording
 from pmnc_hook.reload.engine import Engine
 from pmnc_hook.reload.entry import Entry, ModuleStatus, Version
 from pmnc_hook.reload.events import Listeners
@@ -202,7 +203,7 @@ class Registry:
         """Put ``entry``'s published version on the facade (a plain attribute: fast hits)."""
         with self._show_lock:
             if not self.closed and entry.published is not None:
-                object.__setattr__(self.facade, entry.name, entry.published)
+                facade.put(entry.name, entry.published)
                 entry.shown = True
 
     def hide(self, name: str) -> None:
@@ -211,10 +212,7 @@ class Registry:
             entry = self._entries.get(name)
             if entry is not None:
                 entry.shown = False
-            try:
-                object.__delattr__(self.facade, name)
-            except AttributeError:
-                pass
+            facade.take_off(name)
 
     # -- change detection (the detector's target) -------------------------------------------
 
