@@ -103,3 +103,40 @@ def test_a_child_forked_during_a_migration_that_waits_for_it_builds_the_change_a
     )
     assert "child saw (2, 1)" in result.stdout
     assert "the child builds s again" in result.stderr
+
+
+FORKING = """\
+import os
+VERSION = {v}
+SC = __import__("builtins").SC
+
+def get():
+    return VERSION, STATE["n"]
+
+def pmnc_init(old_module, new_module, new_module_filename):
+    new_module.STATE = {{"n": old_module.STATE["n"] + 1 if old_module else 0}}
+    if old_module is not None:
+        SC["pid"] = os.fork()  # from inside the migration: both go on with it
+"""
+
+
+def test_a_fork_from_inside_pmnc_init_finishes_the_publication_on_both_sides(tmp_path):
+    write(tmp_path / "mods" / "s.py", FORKING.format(v=1))
+    run_scenario(
+        tmp_path,
+        helpers=CHILD,
+        code=f"""
+        FORKING = {FORKING!r}
+
+        def main():
+            pmnc_hook.install([MODS], poll=3600, drain_timeout=20)
+            assert pmnc.s.get() == (1, 0)
+            edit("s", FORKING.format(v=2))
+            assert pmnc_hook.refresh() == ["s"]
+            value = pmnc.s.get()  # builds and publishes here: pmnc_init forks this thread
+            if SC["pid"] == 0:
+                in_child(lambda: (value, pmnc.s.get())[1] if value == (2, 1) else value)
+            assert value == (2, 1) and pmnc.s.get() == (2, 1)
+            assert reap(SC["pid"], 30) == 0
+        """,
+    )
