@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from pmnc_hook._api import *  # noqa: F403
     from pmnc_hook._errors import *  # noqa: F403
     from pmnc_hook.reload.events import *  # noqa: F403
-    from pmnc_hook.reload.facade import *  # noqa: F403
+    from pmnc_hook.reload.facade import pmnc
     from pmnc_hook.reload.registry import *  # noqa: F403
     from pmnc_hook.reload.units import *  # noqa: F403
 

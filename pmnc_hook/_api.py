@@ -63,7 +63,6 @@ class Hook:
         self.settings = settings
         self.namespace = self._make_namespace(settings.directories)
         self.registry = Registry(
-            facade=_facade.pmnc,
             namespace=self.namespace,
             directories=settings.directories,
             strict=settings.strict,

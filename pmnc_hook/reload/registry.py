@@ -53,7 +53,6 @@ class Registry:
     def __init__(
         self,
         *,
-        facade: object,
         namespace: types.ModuleType,
         directories: Sequence[str],
         strict: bool,
@@ -62,7 +61,6 @@ class Registry:
         listeners: Listeners,
         inject: Mapping[str, object],
     ) -> None:
-        self.facade = facade
         self.namespace = namespace
         self.directories = tuple(directories)
         self.strict = strict
